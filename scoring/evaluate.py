@@ -1,0 +1,528 @@
+"""Evaluate one KPI: the level reached, what was met, and what the next level needs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from .conditions import Condition, Missing
+from .errors import EvaluationError, RubricError
+from .model import Branch, Input, Kpi, Level, Rubric, Step
+from .numbers import decimals_of, fmt, parse_decimal, round_half_up, step
+from .targets import target_value
+from .thaidate import format_be
+
+
+@dataclass
+class Needed:
+    """One thing still needed, in the rubric's own units."""
+
+    kind: str  # increase | decrease | reach | step | date | report | reviewer | unit
+    text: str  # Thai, ready to show
+    input: str | None = None
+    amount: Decimal | None = None
+    unit: str | None = None
+
+
+@dataclass
+class Check:
+    text: str  # the condition as written in the catalog
+    met: bool | None  # None: not reported yet
+    actual: Decimal | date | None = None
+    threshold: Decimal | None = None
+
+
+@dataclass
+class LevelResult:
+    level: int
+    text: str
+    met: bool
+    blank: bool
+    checks: list[Check] = field(default_factory=list)
+    steps_done: list[str] = field(default_factory=list)
+    steps_missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Evaluation:
+    kpi: str
+    name: str
+    level: int
+    next_level: int | None
+    needed: list[Needed]
+    levels: list[LevelResult]
+    values: dict[str, Any]
+    decimals: int
+    parts: dict[str, Decimal | None] = field(default_factory=dict)
+    reviewer: bool = False
+
+    @property
+    def met(self) -> list[Check]:
+        reached = next((lv for lv in self.levels if lv.level == self.level), None)
+        return [c for c in reached.checks if c.met] if reached else []
+
+    def to_dict(self) -> dict[str, Any]:
+        def clean(value: Any) -> Any:
+            if isinstance(value, Decimal):
+                return str(value)
+            if isinstance(value, date):
+                return value.isoformat()
+            if isinstance(value, dict):
+                return {str(k): clean(v) for k, v in value.items()}
+            if isinstance(value, list | tuple | set | frozenset):
+                return [clean(v) for v in value]
+            return value
+
+        return clean(asdict(self))
+
+
+def rubric_decimals(kpi: Kpi) -> int:
+    """Decimals the rubric is written in: the most any level threshold uses (or the catalog's)."""
+    if kpi.decimals is not None:
+        return kpi.decimals
+    conds = [c for lv in kpi.rubric.levels for c in _all_conditions(lv)]
+    return max((c.decimals for c in conds if c.kind != "by"), default=0)
+
+
+def _all_conditions(level: Level) -> list[Condition]:
+    conds = list(level.conditions)
+    for b in level.branches:
+        conds.extend(b.all)
+    return conds
+
+
+def _normalise_inputs(kpi: Kpi, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split raw inputs into values by name and steps done; reject unknown or out-of-range ones."""
+    values: dict[str, Any] = {}
+    steps: dict[str, Any] = {}
+    known = {i.id: i for i in kpi.inputs}
+    for name, value in raw.items():
+        if value is None:
+            continue
+        if name == "steps":
+            steps = _steps(kpi.rubric, value)
+            continue
+        if name in ("level", "case"):
+            values[name] = value
+            continue
+        spec = known.get(name)
+        if spec is None and name not in kpi.constants:
+            accepted = ", ".join(sorted(known)) or "-"
+            raise EvaluationError(
+                f"ตัวชี้วัด {kpi.number or kpi.id} ไม่มีข้อมูลชื่อ “{name}” (รับ: {accepted})",
+                f"KPI {kpi.id} has no input {name!r} (accepts: {accepted})", "unknown_input")
+        values[name] = _value(kpi, spec, name, value)
+    return values, steps
+
+
+def _value(kpi: Kpi, spec: Input | None, name: str, value: Any) -> Any:
+    if spec is not None and spec.kind == "date":
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise EvaluationError(f"“{value}” ไม่ใช่วันที่ (เช่น 2024-07-31)", f"{value!r} is not a date",
+                                  "bad_value") from None
+    try:
+        number = parse_decimal(value)
+    except ValueError:
+        raise EvaluationError(f"“{value}” ไม่ใช่ตัวเลข", f"{value!r} is not a number", "bad_value") from None
+    if spec is not None:
+        label = spec.name
+        if spec.min is not None and number < spec.min:
+            raise EvaluationError(
+                f"{label} ต้องไม่น้อยกว่า {fmt(spec.min)} (ได้รับ {fmt(number)})",
+                f"{name} must be at least {spec.min} (got {number})", "out_of_range")
+        if spec.max is not None and number > spec.max:
+            raise EvaluationError(
+                f"{label} ต้องไม่เกิน {fmt(spec.max)} (ได้รับ {fmt(number)})",
+                f"{name} must be at most {spec.max} (got {number})", "out_of_range")
+        if spec.integer and number != number.to_integral_value():
+            raise EvaluationError(f"{label} ต้องเป็นจำนวนเต็ม (ได้รับ {fmt(number)})",
+                                  f"{name} must be a whole number", "bad_value")
+    return number
+
+
+def _steps(rubric: Rubric, value: Any) -> dict[str, Any]:
+    known = {s.id for s in rubric.steps}
+    items: Iterable[tuple[str, Any]]
+    if isinstance(value, Mapping):
+        items = value.items()
+    elif isinstance(value, str):
+        items = ((s.strip(), True) for s in value.split(",") if s.strip())
+    else:
+        items = ((str(s), True) for s in value)
+    done: dict[str, Any] = {}
+    for sid, when in items:
+        if sid not in known:
+            raise EvaluationError(
+                f"ไม่มีขั้นตอน “{sid}” ในตัวชี้วัดนี้ (มี: {', '.join(sorted(known)) or '-'})",
+                f"no step {sid!r} in this KPI", "unknown_step")
+        if when is False or when is None:
+            continue
+        if isinstance(when, str):
+            when = date.fromisoformat(when)
+        done[sid] = when
+    return done
+
+
+class _Scorer:
+    def __init__(self, kpi: Kpi, values: dict[str, Any], steps: dict[str, Any], unit: str | None,
+                 case: str | None):
+        self.kpi = kpi
+        self.values = values
+        self.steps = steps
+        self.unit = unit
+        self.case = case
+        self.decimals = rubric_decimals(kpi)
+        self.step_defs = {s.id: s for s in kpi.rubric.steps}
+
+    # -- conditions -------------------------------------------------------------------------
+    def check(self, cond: Condition, values: Mapping[str, Any], decimals: int) -> tuple[Check, Needed | None]:
+        try:
+            if cond.kind == "by":
+                return self._check_by(cond, values)
+            assert cond.left is not None
+            raw = cond.left.evaluate(values)
+            actual = round_half_up(raw, decimals)
+            if cond.kind == "range":
+                assert cond.low is not None and cond.high is not None
+                low, high = cond.low.evaluate(values), cond.high.evaluate(values)
+                met = low <= actual <= high
+                need = None
+                if actual < low:
+                    need = self._amount(cond, "increase", low - raw)
+                elif actual > high:
+                    need = self._amount(cond, "decrease", raw - high)
+                return Check(cond.text, met, actual, low), None if met else need
+            assert cond.right is not None and cond.op is not None
+            threshold = cond.right.evaluate(values)
+            met = _compare(actual, cond.op, threshold)
+            need = None if met else self._gap(cond, raw, threshold, decimals)
+            return Check(cond.text, met, actual, threshold), need
+        except Missing as exc:
+            return Check(cond.text, None), self._missing(exc.name)
+
+    def _check_by(self, cond: Condition, values: Mapping[str, Any]) -> tuple[Check, Needed | None]:
+        assert cond.name is not None and cond.day is not None
+        done = values.get(cond.name)
+        spec = self.kpi.input(cond.name)
+        label = spec.name if spec else cond.name
+        text = f"{label} ภายใน {format_be(cond.day)}"
+        if done is None:
+            return Check(cond.text, None), Needed("date", f"ต้องมี{text}", cond.name)
+        met = done <= cond.day
+        return Check(cond.text, met, done), None if met else Needed("date", f"ต้องมี{text}", cond.name)
+
+    def _missing(self, name: str) -> Needed:
+        if name == "target":
+            return Needed("unit", "ต้องระบุหน่วยงานเพื่อดูค่าเป้าหมายของหน่วยงาน", "target")
+        spec = self.kpi.input(name)
+        label = spec.name if spec else name
+        return Needed("report", f"ยังไม่ได้รายงาน{label}", name)
+
+    def _amount(self, cond: Condition, kind: str, amount: Decimal) -> Needed:
+        name = cond.subject
+        spec = self.kpi.input(name) if name else None
+        if spec is None or name is None:
+            verb = "เพิ่มขึ้น" if kind == "increase" else "ลดลง"
+            return Needed("reach", f"ต้องให้ “{cond.text}” ({verb}อีก {fmt(amount)})", name, amount)
+        if spec.integer:
+            amount = Decimal(math.ceil(amount))
+        unit = spec.unit or ""
+        shown = max(self.decimals, decimals_of(amount), 2 if unit == "ร้อยละ" else 0)
+        number = fmt(amount, shown)
+        unit_text = "จุดร้อยละ" if unit == "ร้อยละ" else unit
+        change = "เพิ่มอีก" if kind == "increase" else "ลดลงอีก"
+        if spec.verb:
+            head = f"{spec.verb}{change}"
+        else:
+            head = f"{spec.name} {change}"
+        tail = "ในเดือนนี้" if spec.per == "เดือน" else ""
+        text = f"{head} {number} {unit_text}".rstrip() + tail
+        return Needed(kind, text, name, amount, unit_text or None)
+
+    def _gap(self, cond: Condition, actual: Decimal, threshold: Decimal, decimals: int) -> Needed:
+        """How far the reported (unrounded) value is from the threshold, in the input's units."""
+        unit_step = step(decimals)
+        spec = self.kpi.input(cond.subject) if cond.subject else None
+        if spec is not None and spec.integer:
+            unit_step = Decimal(1)
+        match cond.op:
+            case ">=":
+                return self._amount(cond, "increase", threshold - actual)
+            case ">":
+                return self._amount(cond, "increase", threshold - actual + unit_step)
+            case "<=":
+                return self._amount(cond, "decrease", actual - threshold)
+            case "<":
+                return self._amount(cond, "decrease", actual - threshold + unit_step)
+            case _:
+                kind = "increase" if actual < threshold else "decrease"
+                return self._amount(cond, kind, abs(threshold - actual))
+
+    # -- levels -----------------------------------------------------------------------------
+    def level_values(self, level: int) -> dict[str, Any]:
+        table = self.kpi.targets
+        if table is None or self.unit is None:
+            return self.values
+        value = target_value(table, self.unit, level)
+        return {**self.values, "target": value} if value is not None else self.values
+
+    def branch(self, level: Level, values: Mapping[str, Any]) -> tuple[Branch | None, Needed | None]:
+        for b in level.branches:
+            if b.case is not None:
+                if self.case == b.case:
+                    return b, None
+                continue
+            if b.if_ is None:
+                return b, None
+            try:
+                assert b.if_.left is not None
+                if b.if_.kind == "compare" and _compare(b.if_.left.evaluate(values), b.if_.op or "=",
+                                                        b.if_.right.evaluate(values)):  # type: ignore[union-attr]
+                    return b, None
+                if b.if_.kind == "range":
+                    v = b.if_.left.evaluate(values)
+                    if b.if_.low.evaluate(values) <= v <= b.if_.high.evaluate(values):  # type: ignore[union-attr]
+                        return b, None
+            except Missing as exc:
+                return None, Needed("unit", f"ต้องระบุข้อมูลหน่วยงาน “{exc.name}” เพื่อเลือกเกณฑ์", exc.name)
+        if any(b.case is not None for b in level.branches):
+            choices = ", ".join(f"{b.case}" for b in level.branches if b.case)
+            return None, Needed("unit", f"ต้องเลือกกรณีของหน่วยงาน ({choices})", "case")
+        return None, Needed("unit", "ไม่มีเกณฑ์ที่ตรงกับหน่วยงานนี้", None)
+
+    def score_level(self, level: Level) -> tuple[LevelResult, list[Needed]]:
+        values = self.level_values(level.level)
+        result = LevelResult(level.level, level.text, False, level.blank)
+        needed: list[Needed] = []
+        if level.blank:
+            return result, needed
+        conds = list(level.conditions)
+        step_ids = list(level.steps)
+        if level.branches:
+            chosen, why = self.branch(level, values)
+            if chosen is None:
+                assert why is not None
+                result.checks.append(Check("(เลือกเกณฑ์ตามหน่วยงาน)", None))
+                return result, [why]
+            conds += list(chosen.all)
+            step_ids += list(chosen.steps)
+        for cond in conds:
+            check, need = self.check(cond, values, self.decimals)
+            result.checks.append(check)
+            if need:
+                needed.append(need)
+        done, missing, step_needs = self.steps_status(step_ids)
+        result.steps_done, result.steps_missing = done, missing
+        needed.extend(step_needs)
+        result.met = bool(conds or step_ids) and all(c.met for c in result.checks) and not missing
+        return result, needed
+
+    def steps_status(self, step_ids: list[str]) -> tuple[list[str], list[str], list[Needed]]:
+        done, missing, needs = [], [], []
+        for sid in step_ids:
+            spec: Step = self.step_defs[sid]
+            when = self.steps.get(sid)
+            on_time = when is not None and (
+                spec.due is None or when is True or (isinstance(when, date) and when <= spec.due))
+            if on_time:
+                done.append(sid)
+                continue
+            missing.append(sid)
+            due = f" (ภายใน {format_be(spec.due)})" if spec.due else ""
+            needs.append(Needed("step", f"ยังขาด: {spec.th}{due}", sid))
+        return done, missing, needs
+
+
+def _compare(actual: Decimal, op: str, threshold: Decimal) -> bool:
+    return {
+        ">=": actual >= threshold,
+        ">": actual > threshold,
+        "<=": actual <= threshold,
+        "<": actual < threshold,
+        "=": actual == threshold,
+    }[op]
+
+
+def _two_stage(scorer: _Scorer, rubric: Rubric) -> tuple[dict[str, Decimal | None], list[Needed]]:
+    parts: dict[str, Decimal | None] = {}
+    needed: list[Needed] = []
+    for part in rubric.parts:
+        decimals = max((b.when.decimals for b in part.bands), default=0)
+        parts[part.id] = None
+        for band in part.bands:
+            check, need = scorer.check(band.when, scorer.values, decimals)
+            if check.met is None:
+                if need:
+                    needed.append(need)
+                break
+            if check.met:
+                parts[part.id] = band.score
+                break
+    scores = [s for s in parts.values() if s is not None]
+    if len(scores) == len(parts) and scores:
+        total = sum(scores, Decimal(0))
+        scorer.values["score"] = total if rubric.combine == "sum" else total / len(scores)
+    return parts, needed
+
+
+def evaluate(
+    kpi: Kpi,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    unit: str | None = None,
+    unit_attributes: Mapping[str, Any] | None = None,
+    case: str | None = None,
+) -> Evaluation:
+    """Score one KPI for one unit. Pure and deterministic; raises EvaluationError on bad inputs."""
+    if unit is not None and not kpi.applies(unit):
+        where = ", ".join(kpi.applies_to) if kpi.applies_to else "หน่วยงานอื่น"
+        raise EvaluationError(f"ตัวชี้วัด {kpi.number or kpi.id} ใช้เฉพาะ {where} ไม่ใช้กับ {unit}",
+                              f"KPI {kpi.id} does not apply to {unit}", "not_applicable")
+    raw = dict(inputs or {})
+    values, steps = _normalise_inputs(kpi, raw)
+    case = case or values.pop("case", None)
+    if case is not None and kpi.cases and case not in {c.id for c in kpi.cases}:
+        choices = ", ".join(f"{c.id} ({c.th})" for c in kpi.cases)
+        raise EvaluationError(f"ไม่มีกรณี “{case}” (มี: {choices})", f"unknown case {case!r}", "unknown_case")
+    context: dict[str, Any] = {**{k: v for k, v in (unit_attributes or {}).items()}, **kpi.constants, **values}
+    for name, formula in kpi.derive.items():
+        try:
+            context[name] = formula.evaluate(context)
+        except Missing:
+            continue
+        except RubricError as exc:
+            raise EvaluationError(exc.th, exc.en, "bad_value") from None
+    scorer = _Scorer(kpi, context, steps, unit, case)
+    rubric = kpi.rubric
+
+    if rubric.reviewer:
+        return _reviewer(kpi, values, scorer)
+
+    if kpi.targets is not None and unit is None and _uses(rubric, "target"):
+        raise EvaluationError(
+            f"ตัวชี้วัด {kpi.number or kpi.id} มีค่าเป้าหมายรายหน่วยงาน โปรดระบุหน่วยงาน",
+            f"KPI {kpi.id} has per-unit targets: give the unit", "unit_required")
+    if kpi.targets is not None and unit is not None and _uses(rubric, "target") and unit not in kpi.targets.units:
+        raise EvaluationError(f"ไม่มีค่าเป้าหมายของ {unit} ในตาราง", f"no target row for {unit}", "unit_unknown")
+
+    parts: dict[str, Decimal | None] = {}
+    part_needs: list[Needed] = []
+    if rubric.parts:
+        parts, part_needs = _two_stage(scorer, rubric)
+
+    results: list[LevelResult] = []
+    needs: dict[int, list[Needed]] = {}
+    for lv in sorted(rubric.levels, key=lambda x: x.level):
+        result, need = scorer.score_level(lv)
+        results.append(result)
+        needs[lv.level] = need
+
+    reached = 0
+    by_level = {r.level: r for r in results}
+    for r in results:
+        if r.met and _prerequisites_ok(rubric, by_level, r.level):
+            reached = max(reached, r.level)
+
+    next_level = _next_level(kpi, results, needs, reached)
+    needed: list[Needed] = []
+    if next_level is not None:
+        needed = list(part_needs) + [n for n in needs[next_level] if not _dup(n, part_needs)]
+        if rubric.cumulative:
+            for r in results:
+                if r.level < next_level and not r.blank and r.steps_missing:
+                    for sid in r.steps_missing:
+                        text = scorer.steps_status([sid])[2][0]
+                        if all(n.input != sid for n in needed):
+                            needed.append(text)
+    shown = {k: v for k, v in context.items() if k in {i.id for i in kpi.inputs} or k in kpi.derive or k == "score"}
+    if steps:
+        shown["steps"] = sorted(steps)
+    return Evaluation(kpi.id, kpi.name, reached, next_level, needed, results, shown, scorer.decimals, parts)
+
+
+def better_direction(kpi: Kpi) -> dict[str, str]:
+    """Per input, "higher" or "lower" is better, read off the top level that compares it."""
+    direction: dict[str, str] = {}
+    for lv in sorted(kpi.rubric.levels, key=lambda x: -x.level):
+        for c in _all_conditions(lv):
+            name = c.subject
+            if name and name not in direction and c.kind == "compare" and c.op != "=":
+                direction[name] = "lower" if c.op in ("<", "<=") else "higher"
+    return direction
+
+
+def _next_level(kpi: Kpi, results: list[LevelResult], needs: dict[int, list[Needed]], reached: int) -> int | None:
+    """The next level to aim for: the lowest higher level reachable by improving, not by getting worse.
+
+    (At exactly 20 % overdue debt, level 1 "more than 20 %" is above 0 but the way up is level 2.)
+    """
+    candidates = [r.level for r in results if r.level > reached and not r.blank]
+    if not candidates:
+        return None
+    better = better_direction(kpi)
+
+    def worse(n: Needed) -> bool:
+        return n.input is not None and (
+            (n.kind == "increase" and better.get(n.input) == "lower")
+            or (n.kind == "decrease" and better.get(n.input) == "higher"))
+
+    for level in candidates:
+        if not any(worse(n) for n in needs[level]):
+            return level
+    return candidates[0]
+
+
+def _dup(n: Needed, others: list[Needed]) -> bool:
+    return any(o.text == n.text for o in others)
+
+
+def _uses(rubric: Rubric, name: str) -> bool:
+    for lv in rubric.levels:
+        for c in _all_conditions(lv):
+            if name in c.names:
+                return True
+    return False
+
+
+def _prerequisites_ok(rubric: Rubric, by_level: dict[int, LevelResult], level: int) -> bool:
+    """Cumulative ladders: every lower level's milestones must be done too (numbers are not inherited)."""
+    if not rubric.cumulative:
+        return True
+    for lower in range(1, level):
+        r = by_level.get(lower)
+        if r is None:
+            continue
+        if r.blank:
+            if rubric.blank == "block":
+                return False
+            continue
+        if r.steps_missing:
+            return False
+    return True
+
+
+def _reviewer(kpi: Kpi, values: dict[str, Any], scorer: _Scorer) -> Evaluation:
+    level_value = values.get("level")
+    results = [LevelResult(lv.level, lv.text, False, lv.blank) for lv in kpi.rubric.levels]
+    if level_value is None:
+        needed = [Needed("reviewer", "ระดับคะแนนของตัวชี้วัดนี้กำหนดโดยผู้ประเมิน ยังไม่ได้กำหนด")]
+        return Evaluation(kpi.id, kpi.name, 0, 1, needed, results, {}, 0, reviewer=True)
+    try:
+        level = int(parse_decimal(level_value))
+    except ValueError:
+        level = -1
+    if not 0 <= level <= 5:
+        raise EvaluationError("ระดับคะแนนต้องเป็น 0 ถึง 5", "a reviewer's level must be 0-5", "out_of_range")
+    for r in results:
+        r.met = r.level <= level
+    next_level = level + 1 if level < 5 else None
+    needed = [Needed("reviewer", f"ระดับ {next_level} ตามเกณฑ์ที่ผู้ประเมินกำหนดในโครงการ")] if next_level else []
+    return Evaluation(kpi.id, kpi.name, level, next_level, needed, results, {"level": level}, 0, reviewer=True)

@@ -1,0 +1,94 @@
+"""Load catalog files: YAML -> validated Catalog, or a CatalogError with file:line problems."""
+
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import CatalogError, Problem
+from .model import Catalog
+from .yamlread import line_of, read_yaml
+
+_TH = {
+    "missing": "ขาดช่อง “{field}” ซึ่งต้องมี",
+    "extra_forbidden": "ไม่รู้จักช่อง “{field}” (สะกดผิดหรือไม่)",
+    "literal_error": "ค่าของ “{field}” ต้องเป็นหนึ่งใน {expected}",
+    "string_pattern_mismatch": "ค่าของ “{field}” มีรูปแบบไม่ถูกต้อง (ใช้อักษรอังกฤษตัวเล็ก ตัวเลข และ _)",
+}
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(ทั้งไฟล์)"
+
+
+def _problem(file: str, lines: dict, err: dict) -> Problem:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    # pydantic reports union/discriminator steps and aliases; keep the path into the YAML tree
+    line = line_of(lines, loc)
+    ctx = err.get("ctx") or {}
+    if err["type"] == "kpibot":
+        th, en = ctx["th"], ctx["en"]
+    else:
+        template = _TH.get(err["type"], "ค่าของ “{field}” ไม่ถูกต้อง: {msg}")
+        th = template.format(field=_field(loc), expected=ctx.get("expected", ""), msg=err["msg"])
+        en = f"{_field(loc)}: {err['msg']}"
+    return Problem(file, line, th, en, code=err["type"])
+
+
+def _resolve_tables(data: Any, base: FsPath | None, file: str, problems: list[Problem]) -> None:
+    """`targets: {file: ../tables/x.yaml, ...}` merges a shared target table into a KPI."""
+    if not isinstance(data, dict):
+        return
+    for kpi in data.get("kpis") or []:
+        targets = kpi.get("targets") if isinstance(kpi, dict) else None
+        if not isinstance(targets, dict) or "file" not in targets:
+            continue
+        rel = targets.pop("file")
+        path = (base / rel) if base else FsPath(rel)
+        try:
+            table_text = path.read_text(encoding="utf-8")
+        except OSError:
+            problems.append(Problem(file, None, f"เปิดไฟล์ตาราง {rel} ไม่ได้", f"cannot open table file {rel}"))
+            continue
+        table, _lines, table_problems = read_yaml(table_text, str(path))
+        problems.extend(table_problems)
+        if isinstance(table, dict):
+            kpi["targets"] = {**table, **targets}
+
+
+def parse_catalog(text: str, file: str = "<catalog>", base_dir: FsPath | None = None) -> Catalog:
+    data, lines, problems = read_yaml(text, file)
+    if problems and data is None:
+        raise CatalogError(problems)
+    _resolve_tables(data, base_dir, file, problems)
+    try:
+        catalog = Catalog.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_problem(file, lines, e) for e in exc.errors())
+        raise CatalogError(problems) from None
+    if problems:
+        raise CatalogError(problems)
+    return catalog
+
+
+def load_catalog(path: str | FsPath) -> Catalog:
+    path = FsPath(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError([Problem(str(path), None, f"เปิดไฟล์ไม่ได้: {exc.strerror}",
+                                    f"cannot open file: {exc.strerror}")]) from None
+    return parse_catalog(text, str(path), path.parent)
+
+
+def catalog_dir() -> FsPath:
+    """data/catalogs of this checkout (the catalogs ship with the source)."""
+    return FsPath(__file__).resolve().parent.parent / "data" / "catalogs"
+
+
+def load_all(directory: str | FsPath | None = None) -> dict[str, Catalog]:
+    directory = FsPath(directory) if directory else catalog_dir()
+    catalogs = [load_catalog(p) for p in sorted(directory.glob("*.yaml"))]
+    return {c.id: c for c in catalogs}

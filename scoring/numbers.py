@@ -1,0 +1,69 @@
+"""Exact numbers as Thai documents write them: Decimal, Thai digits, half-up rounding."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_ARABIC_TO_THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def to_arabic_digits(text: str) -> str:
+    return text.translate(THAI_DIGITS)
+
+
+def to_thai_digits(text: str) -> str:
+    return text.translate(_ARABIC_TO_THAI)
+
+
+def parse_decimal(value: object) -> Decimal:
+    """Parse a number given as int, Decimal or text ("๙๒.๕", "33,109,323.18", "92.5%").
+
+    Raises ValueError for anything that is not one plain number.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if not isinstance(value, str):
+        raise ValueError(f"not a number: {value!r}")
+    text = to_arabic_digits(value).strip().replace(",", "").replace(" ", "")
+    text = text.removesuffix("%")
+    if not _NUMBER.match(text):
+        raise ValueError(f"not a number: {value!r}")
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - the regex already guards this
+        raise ValueError(f"not a number: {value!r}") from exc
+
+
+def decimals_of(value: Decimal) -> int:
+    """How many decimals a number is written with: 93.50 -> 2, 80 -> 0."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def round_half_up(value: Decimal, decimals: int = 0) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def step(decimals: int) -> Decimal:
+    """The smallest difference at a precision: 2 -> 0.01."""
+    return Decimal(1).scaleb(-decimals)
+
+
+def fmt(value: Decimal, decimals: int | None = None) -> str:
+    """Format as Thai staff write numbers: thousands separators, fixed decimals, no exponent."""
+    if decimals is not None:
+        value = round_half_up(value, decimals)
+        return f"{value:,.{decimals}f}"
+    value = value.normalize() if value == value.to_integral_value() else value
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value:,f}"
