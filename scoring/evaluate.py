@@ -84,8 +84,12 @@ def rubric_decimals(kpi: Kpi) -> int:
     """Decimals the rubric is written in: the most any level threshold uses (or the catalog's)."""
     if kpi.decimals is not None:
         return kpi.decimals
-    conds = [c for lv in kpi.rubric.levels for c in _all_conditions(lv)]
-    return max((c.decimals for c in conds if c.kind != "by"), default=0)
+    conds = [c for lv in kpi.rubric.levels for c in _all_conditions(lv) if c.kind != "by"]
+    written = [c.decimals for c in conds]
+    # thresholds written as named constants (a baseline of 53.19) or two-stage sub-scores (3.5)
+    written += [decimals_of(v) for name, v in kpi.constants.items() if any(name in c.names for c in conds)]
+    written += [decimals_of(b.score) for p in kpi.rubric.parts for b in p.bands]
+    return max(written, default=0)
 
 
 def _all_conditions(level: Level) -> list[Condition]:
@@ -394,6 +398,8 @@ def evaluate(
         raise EvaluationError(f"ไม่มีกรณี “{case}” (มี: {choices})", f"unknown case {case!r}", "unknown_case")
     context: dict[str, Any] = {**{k: v for k, v in (unit_attributes or {}).items()}, **kpi.constants, **values}
     for name, formula in kpi.derive.items():
+        if name in values:
+            continue  # reported directly
         try:
             context[name] = formula.evaluate(context)
         except Missing:
@@ -446,6 +452,24 @@ def evaluate(
     if steps:
         shown["steps"] = sorted(steps)
     return Evaluation(kpi.id, kpi.name, reached, next_level, needed, results, shown, scorer.decimals, parts)
+
+
+def primary_input(kpi: Kpi) -> str | None:
+    """The input a bare value reports: the one the levels compare most often ("รายงาน ตชว.1 ๙๒.๕%")."""
+    if kpi.rubric.reviewer:
+        return "level"
+    counts: dict[str, int] = {}
+    for lv in kpi.rubric.levels:
+        for c in _all_conditions(lv):
+            if c.subject and (kpi.input(c.subject) is not None):
+                counts[c.subject] = counts.get(c.subject, 0) + 1
+    for part in kpi.rubric.parts:
+        for band in part.bands:
+            if band.when.subject and kpi.input(band.when.subject) is not None:
+                counts[band.when.subject] = counts.get(band.when.subject, 0) + 1
+    if counts:
+        return max(counts, key=lambda name: (counts[name], -[i.id for i in kpi.inputs].index(name)))
+    return kpi.inputs[0].id if kpi.inputs else None
 
 
 def better_direction(kpi: Kpi) -> dict[str, str]:

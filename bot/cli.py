@@ -1,0 +1,283 @@
+"""The `kpibot` command line: catalogs, levels and scores for coordinators (and tests)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scoring.errors import CatalogError, EvaluationError
+from scoring.evaluate import evaluate, primary_input
+from scoring.lint import check
+from scoring.loader import catalog_dir, load_all, load_catalog
+from scoring.model import Catalog, Kpi
+from scoring.numbers import decimals_of, fmt, to_arabic_digits
+from scoring.totals import applicable_kpis, total
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def resolve_catalog(ref: str) -> Catalog:
+    """A catalog by path, by id, or by file name in data/catalogs."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return load_catalog(path)
+    for candidate in sorted(catalog_dir().glob("*.yaml")):
+        if candidate.stem == ref:
+            return load_catalog(candidate)
+    catalogs = load_all()
+    if ref in catalogs:
+        return catalogs[ref]
+    raise CatalogError([])  # handled by caller as "not found"
+
+
+def _kpi(catalog: Catalog, ref: str) -> Kpi:
+    kpi = catalog.kpi(ref)
+    if kpi is None:
+        known = ", ".join(f"{k.number}:{k.id}" if k.number is not None else k.id for k in catalog.kpis)
+        raise EvaluationError(f"ไม่พบตัวชี้วัด “{ref}” ใน {catalog.id} (มี {known})",
+                              f"no KPI {ref!r} in {catalog.id} (known: {known})", "unknown_kpi")
+    return kpi
+
+
+def split_inputs(kpi: Kpi, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate unit attributes (names only branch conditions use, e.g. staff) from KPI inputs."""
+    attrs_used = {b.if_.subject for lv in kpi.rubric.levels for b in lv.branches if b.if_ is not None}
+    inputs, attrs = {}, {}
+    for name, value in values.items():
+        if name in attrs_used and kpi.input(name) is None:
+            attrs[name] = _number_or_text(value)
+        else:
+            inputs[name] = value
+    return inputs, attrs
+
+
+def _number_or_text(value: Any) -> Any:
+    from scoring.numbers import parse_decimal
+
+    try:
+        return parse_decimal(value)
+    except ValueError:
+        return value
+
+
+def _parse_pairs(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise EvaluationError(f"เขียน --input เป็น ชื่อ=ค่า (ได้รับ “{pair}”)", f"--input takes NAME=VALUE: {pair!r}",
+                                  "bad_arg")
+        name, value = pair.split("=", 1)
+        value = to_arabic_digits(value.strip())
+        out[name.strip()] = value.split(",") if name.strip() == "steps" else value
+    return out
+
+
+def _first_input(kpi: Kpi) -> str:
+    name = primary_input(kpi)
+    if name is None:
+        raise EvaluationError("ตัวชี้วัดนี้ไม่มีข้อมูลตัวเลข ใช้ --input steps=...", "this KPI takes no value",
+                              "bad_arg")
+    return name
+
+
+def cmd_catalog_check(args: argparse.Namespace) -> int:
+    files = args.files or [str(p) for p in sorted(catalog_dir().glob("*.yaml"))]
+    errors = warnings = 0
+    for file in files:
+        try:
+            catalog = load_catalog(file)
+        except CatalogError as exc:
+            for p in exc.problems:
+                _out(str(p))
+            errors += len(exc.problems)
+            continue
+        problems = check(catalog, file)
+        for p in problems:
+            _out(str(p))
+        errors += sum(p.severity == "error" for p in problems)
+        warnings += sum(p.severity == "warning" for p in problems)
+    _out(f"{len(files)} ไฟล์: ข้อผิดพลาด {errors}, คำเตือน {warnings} / {len(files)} files: "
+         f"{errors} errors, {warnings} warnings")
+    return 1 if errors else 0
+
+
+def cmd_catalog_list(args: argparse.Namespace) -> int:
+    for catalog in load_all().values():
+        _out(f"{catalog.id}\t{catalog.document}\t{catalog.set}\t{len(catalog.kpis)} ตัวชี้วัด\t{catalog.title}")
+    return 0
+
+
+def cmd_level(args: argparse.Namespace) -> int:
+    catalog = resolve_catalog(args.catalog)
+    kpi = _kpi(catalog, args.kpi)
+    values = _parse_pairs(args.input or [])
+    if args.value is not None:
+        values[_first_input(kpi)] = to_arabic_digits(args.value)
+    inputs, attrs = split_inputs(kpi, values)
+    result = evaluate(kpi, inputs, unit=args.unit, unit_attributes=attrs, case=args.case)
+    if args.json:
+        data = result.to_dict()
+        data["unmet"] = [c for lv in data["levels"] if lv["level"] == result.next_level for c in lv["checks"]
+                         if not c["met"]]
+        data["met"] = [c for lv in data["levels"] if lv["level"] == result.level for c in lv["checks"] if c["met"]]
+        _out(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    _out(f"ตัวชี้วัดที่ {kpi.number or kpi.id} {kpi.name}")
+    if result.values:
+        shown = ", ".join(f"{k} = {_show(v)}" for k, v in result.values.items() if k != "steps")
+        if shown:
+            _out(f"ข้อมูล: {shown}")
+    _out(f"ระดับที่ได้: {result.level}")
+    reached = next((lv for lv in result.levels if lv.level == result.level), None)
+    if reached:
+        for c in reached.checks:
+            _out(f"  ✓ {c.text}")
+        for s in reached.steps_done:
+            _out(f"  ✓ {s}")
+    if result.next_level is None:
+        _out("ได้ระดับสูงสุดแล้ว")
+    else:
+        _out(f"ระดับถัดไป ({result.next_level}) ต้อง:")
+        for n in result.needed:
+            _out(f"  • {n.text}")
+    return 0
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return fmt(value, 2) if decimals_of(value) > 2 else fmt(value)
+    return str(value)
+
+
+def load_inputs_file(path: str) -> dict[str, Any]:
+    text = to_arabic_digits(Path(path).read_text(encoding="utf-8"))
+    data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise EvaluationError("ไฟล์ข้อมูลต้องเป็น YAML แบบ mapping", "the inputs file must be a YAML mapping",
+                              "bad_inputs")
+    return data
+
+
+def score_catalog(catalog: Catalog, data: dict[str, Any], unit: str | None = None):
+    unit = unit or data.get("unit")
+    variant = data.get("variant")
+    chosen = data.get("chosen") or {}
+    levels: dict[str, int | None] = {}
+    evaluations = {}
+    given = data.get("kpis") or {}
+    for kpi in applicable_kpis(catalog, unit, chosen, variant):
+        raw = given.get(kpi.id, given.get(str(kpi.number)))
+        if raw is None:
+            continue
+        if not isinstance(raw, dict):
+            raw = {_first_input(kpi): str(raw)}
+        raw = {k: (str(v) if isinstance(v, int | float) else v) for k, v in raw.items()}
+        case = raw.pop("case", None)
+        inputs, attrs = split_inputs(kpi, raw)
+        attrs = {**(data.get("attributes") or {}), **attrs}
+        result = evaluate(kpi, inputs, unit=unit, unit_attributes=attrs, case=case)
+        evaluations[kpi.id] = result
+        levels[kpi.id] = result.level
+    return total(catalog, levels, unit=unit, chosen=chosen, variant=variant), evaluations
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    catalog = resolve_catalog(args.catalog)
+    data = load_inputs_file(args.inputs)
+    result, evaluations = score_catalog(catalog, data, args.unit)
+    if args.json:
+        out = result.to_dict()
+        out["evaluations"] = {k: {"level": e.level, "next_level": e.next_level,
+                                  "needed": [n.text for n in e.needed]} for k, e in evaluations.items()}
+        _out(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    _out(f"{catalog.title}" + (f" — {result.unit}" if result.unit else ""))
+    _out("ข้อ\tน้ำหนัก (ข)\tระดับ (ก)\tค = ก × ข\tตัวชี้วัด")
+    for r in result.rows:
+        level = "ยังไม่รายงาน" if r.level is None else str(r.level)
+        weighted = "-" if r.weighted is None else fmt(r.weighted)
+        _out(f"{r.number}\t{fmt(r.weight)}\t{level}\t{weighted}\t{r.name[:60]}")
+    _out(f"รวม ค = {fmt(result.weighted_sum)} | คะแนน {fmt(result.score100, 2)}/100 | "
+         f"ค่าเฉลี่ยถ่วงน้ำหนัก {fmt(result.average5, 2)}/5 | {result.band}")
+    for g in result.groups:
+        _out(f"  {g.name}: น้ำหนัก {fmt(g.weight)} ค = {fmt(g.weighted)} ({fmt(g.score100, 2)} คะแนน)")
+    if not result.complete:
+        _out(f"ยังไม่รายงาน {len(result.missing)} ตัวชี้วัด: คะแนนขณะนี้ {fmt(result.worst100, 2)}, "
+             f"สูงสุดที่ยังเป็นไปได้ {fmt(result.best100, 2)} ({result.best_band})")
+    for w in result.warnings:
+        _out(f"หมายเหตุ: {w}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Until the chat channels land: check every catalog and show what is loaded."""
+    code = cmd_catalog_check(argparse.Namespace(files=[]))
+    cmd_catalog_list(args)
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kpibot", description="kpibot: KPI appraisal chat bot (Thai CDD offices)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    cat = sub.add_parser("catalog", help="KPI catalogs").add_subparsers(dest="catalog_command", required=True)
+    chk = cat.add_parser("check", help="validate and lint catalog files (all in data/catalogs by default)")
+    chk.add_argument("files", nargs="*")
+    chk.set_defaults(func=cmd_catalog_check)
+    lst = cat.add_parser("list", help="list the catalogs in data/catalogs")
+    lst.set_defaults(func=cmd_catalog_list)
+
+    lvl = sub.add_parser("level", help="the level of one KPI for given inputs")
+    lvl.add_argument("catalog", help="catalog file or id")
+    lvl.add_argument("kpi", help="KPI id or printed number")
+    lvl.add_argument("value", nargs="?", help="value of the KPI's first input (Thai digits welcome)")
+    lvl.add_argument("--input", action="append", metavar="NAME=VALUE")
+    lvl.add_argument("--unit", help="unit (district/province) name, for per-unit targets")
+    lvl.add_argument("--case", help="the unit's case, for case-split KPIs")
+    lvl.add_argument("--json", action="store_true")
+    lvl.set_defaults(func=cmd_level)
+
+    sc = sub.add_parser("score", help="the totals of a whole agreement")
+    sc.add_argument("catalog")
+    sc.add_argument("--inputs", required=True, metavar="FILE.yaml")
+    sc.add_argument("--unit")
+    sc.add_argument("--json", action="store_true")
+    sc.set_defaults(func=cmd_score)
+
+    run = sub.add_parser("run", help="run the bot")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CatalogError as exc:
+        if not exc.problems:
+            _err(f"ไม่พบแคตตาล็อก “{getattr(args, 'catalog', '')}” / catalog not found")
+        for p in exc.problems:
+            _err(str(p))
+        return 2
+    except EvaluationError as exc:
+        _err(f"{exc.th}\n({exc.en})")
+        return 2
+    except (OSError, yaml.YAMLError) as exc:
+        _err(f"อ่านไฟล์ไม่ได้: {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
