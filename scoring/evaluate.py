@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from .conditions import Condition, Missing
@@ -236,10 +236,13 @@ class _Scorer:
         if spec is None or name is None:
             verb = "เพิ่มขึ้น" if kind == "increase" else "ลดลง"
             return Needed("reach", f"ต้องให้ “{cond.text}” ({verb}อีก {fmt(amount)})", name, amount)
-        if spec.integer:
-            amount = Decimal(math.ceil(amount))
         unit = spec.unit or ""
-        shown = max(self.decimals, decimals_of(amount), 2 if unit == "ร้อยละ" else 0)
+        if spec.integer:
+            amount, shown = Decimal(math.ceil(amount)), 0
+        else:
+            # round up, so that doing what is said is always enough
+            shown = max(self.decimals, 2 if unit == "ร้อยละ" else 0)
+            amount = amount.quantize(step(shown), rounding=ROUND_CEILING)
         number = fmt(amount, shown)
         unit_text = "จุดร้อยละ" if unit == "ร้อยละ" else unit
         change = "เพิ่มอีก" if kind == "increase" else "ลดลงอีก"

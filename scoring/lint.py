@@ -49,9 +49,10 @@ def _references(catalog: Catalog, file: str) -> list[Problem]:
     optional = {g.id for g in catalog.optional_groups}
     for kpi in catalog.kpis:
         where = f"ตัวชี้วัด {kpi.number or kpi.id}"
-        if kpi.group and kpi.group not in groups:
-            out.append(_err(file, kpi.line, f"{where}: ไม่มีกลุ่ม “{kpi.group}”", f"KPI {kpi.id}: unknown group",
-                            "unknown_group"))
+        for group in [kpi.group, *kpi.variant_groups.values()]:
+            if group and group not in groups:
+                out.append(_err(file, kpi.line, f"{where}: ไม่มีกลุ่ม “{group}”", f"KPI {kpi.id}: unknown group",
+                                "unknown_group"))
         if kpi.optional_group and kpi.optional_group not in optional:
             out.append(_err(file, kpi.line, f"{where}: ไม่มีกลุ่มทางเลือก “{kpi.optional_group}”",
                             f"KPI {kpi.id}: unknown optional group", "unknown_group"))
@@ -109,8 +110,8 @@ def _weights(catalog: Catalog, file: str) -> list[Problem]:
                                  f"weights{label} total {total}, not 100{stated_en}", "weights"))
             if catalog.groups and variant is not None:
                 for g in catalog.groups:
-                    g_total = sum((kpi_weight(k, variant) or Decimal(0) for k in kpis if k.group == g.id),
-                                  Decimal(0))
+                    g_total = sum((kpi_weight(k, variant) or Decimal(0) for k in kpis
+                                   if k.variant_groups.get(variant, k.group) == g.id), Decimal(0))
                     if g.weight is not None and g_total != g.weight:
                         out.append(_warn(file, None, f"น้ำหนักกลุ่ม {g.name}{label} = {fmt(g_total)} ไม่ใช่ "
                                          f"{fmt(g.weight)}", f"group {g.id}{label} totals {g_total}, not {g.weight}",
@@ -180,6 +181,8 @@ def _gaps(kpi: Kpi, file: str) -> list[Problem]:
     decimals = rubric_decimals(kpi)
     unit = step(decimals)
     out: list[Problem] = []
+    if kpi.rubric.parts:
+        subjects.discard("score")  # two-stage scores are checked over the scores the parts can give
     for subject in sorted(subjects):
         sets = _level_sets(levels, subject, dict(kpi.constants))
         if len(sets) < 2:

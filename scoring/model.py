@@ -226,6 +226,7 @@ class Kpi(Strict):
     weight: Num | None = None
     weights: dict[str, Num] = Field(default_factory=dict)  # per named variant, e.g. division tables
     group: str | None = None
+    variant_groups: dict[str, str] = Field(default_factory=dict)  # group per variant where it differs
     optional_group: str | None = None
     applies_to: tuple[str, ...] = ()
     except_: tuple[str, ...] = Field(default=(), alias="except")

@@ -86,23 +86,26 @@ def applicable_kpis(catalog: Catalog, unit: str | None = None, chosen: Mapping[s
     instead of KPI 3). Without a choice the group's first KPI holds its place, so the weights stay whole.
     """
     chosen = dict(chosen or {})
+
+    def applies(kpi: Kpi) -> bool:
+        # without a unit: a typical unit, named in no applies_to and no except list
+        return not kpi.applies_to if unit is None else kpi.applies(unit)
+
     kpis: list[Kpi] = []
     for kpi in catalog.kpis:
         if kpi_weight(kpi, variant) is None:
             continue
         if kpi.optional_group:
             continue
-        if kpi.applies(unit):
+        if applies(kpi):
             kpis.append(kpi)
     for group in catalog.optional_groups:
         members = [k for k in catalog.kpis if k.optional_group == group.id and kpi_weight(k, variant) is not None]
         if not members:
             continue
         replaced = [k for k in catalog.kpis if k.id in group.instead_of]
-        if replaced and all(k.applies(unit) for k in replaced) and unit is not None:
+        if replaced and all(applies(k) for k in replaced):
             continue  # the unit has the KPIs the choice would replace
-        if group.instead_of and unit is None:
-            continue
         pick = chosen.get(group.id)
         if pick is not None:
             match = next((k for k in members if k.id == pick or str(k.number) == str(pick)), None)
@@ -134,7 +137,8 @@ def total(
         if level is not None and not 0 <= int(level) <= 5:
             raise EvaluationError("ระดับคะแนนต้องเป็น 0 ถึง 5", f"level of {kpi.id} must be 0-5", "out_of_range")
         weighted = weight * level if level is not None else None
-        rows.append(Row(kpi.id, kpi.number, kpi.name, weight, level, weighted, kpi.group))
+        group = kpi.variant_groups.get(variant, kpi.group) if variant else kpi.group
+        rows.append(Row(kpi.id, kpi.number, kpi.name, weight, level, weighted, group))
     weights_total = sum((r.weight for r in rows), Decimal(0))
     if weights_total != HUNDRED:
         warnings.append(f"น้ำหนักรวม {weights_total} ไม่เท่ากับ 100 / weights total {weights_total}, not 100")
