@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ from scoring.loader import catalog_dir, load_all, load_catalog
 from scoring.model import Catalog, Kpi
 from scoring.numbers import decimals_of, fmt, to_arabic_digits
 from scoring.totals import applicable_kpis, total
+
+from .config import settings
 
 
 def _out(text: str) -> None:
@@ -221,11 +225,64 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_demo(db: Path, evidence_dir: Path, today: date | None):
+    from .demo import build
+    from .store import SqliteStore
+
+    if db.exists():
+        return SqliteStore(db, evidence_dir), False
+    return build(str(db), str(evidence_dir), today), True
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import build, describe
+
+    conf = settings()
+    db = Path(args.db) if args.db else conf.demo_db
+    if db.exists():
+        if not args.force:
+            _err(f"มีไฟล์ {db} อยู่แล้ว (ใช้ --force เพื่อสร้างใหม่)")
+            return 2
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+    store = build(str(db), str(conf.evidence_dir), _today(args.today))
+    _out(describe(store))
+    _out(f"สร้างแล้ว: {db}  ·  เริ่มแชท: kpibot chat --db {db}")
+    store.close()
+    return 0
+
+
+def _today(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from handlers.conversation import Conversation
+    from handlers.nlu import warm_up
+
+    from .console import ConsoleChat
+    from .demo import describe, first_officer
+
+    conf = settings()
+    db = Path(args.db) if args.db else conf.demo_db
+    store, created = _open_demo(db, conf.evidence_dir, _today(args.today))
+    if created:
+        _out(describe(store))
+    warm_up()
+    user = args.user if args.user is not None else first_officer(store)
+    chat = ConsoleChat(store, Conversation(store, load_all()), user, _today(args.today))
+    try:
+        return chat.run()
+    finally:
+        store.close()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Until the chat channels land: check every catalog and show what is loaded."""
-    code = cmd_catalog_check(argparse.Namespace(files=[]))
-    cmd_catalog_list(args)
-    return code
+    """Run the bot: the channels that have credentials, else the console chat on the demo database."""
+    conf = settings()
+    if conf.has_channel:
+        _err("ช่องทาง Telegram/LINE ยังไม่พร้อมในรุ่นนี้ (issue 4, 6) จะเปิดแชทคอนโซลแทน")
+    return cmd_chat(argparse.Namespace(db=None, user=None, today=None))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -256,8 +313,27 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--json", action="store_true")
     sc.set_defaults(func=cmd_score)
 
-    run = sub.add_parser("run", help="run the bot")
+    run = sub.add_parser("run", help="run the bot (console chat on the demo database without credentials)")
     run.set_defaults(func=cmd_run)
+
+    chat = sub.add_parser("chat", help="chat with the bot in this terminal (or from a pipe)")
+    chat.add_argument("--db", help="database file (default: the demo database, created when missing)")
+    chat.add_argument("--user", type=int, help="person id to chat as (default: a field officer)")
+    chat.add_argument("--today", help="pretend today is YYYY-MM-DD")
+    chat.set_defaults(func=cmd_chat)
+
+    demo = sub.add_parser("demo", help="create the demo database (Yala province, seed 002)")
+    demo.add_argument("--db")
+    demo.add_argument("--today", help="build the demo as of YYYY-MM-DD")
+    demo.add_argument("--force", action="store_true", help="replace an existing demo database")
+    demo.set_defaults(func=cmd_demo)
+
+    for module in ("bot.admin_cli", "bot.parse_cli"):
+        try:
+            importlib.import_module(module).register(sub)
+        except ModuleNotFoundError as exc:  # pragma: no cover - only while a part is being built
+            if exc.name != module:
+                raise
     return parser
 
 

@@ -1,0 +1,37 @@
+"""Runtime configuration from environment variables; runtime state lives in var/ (ignored by git)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    var: Path
+    db: Path
+    demo_db: Path
+    telegram_token: str | None
+    line_secret: str | None
+    line_token: str | None
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.var / "evidence"
+
+    @property
+    def has_channel(self) -> bool:
+        return bool(self.telegram_token or (self.line_secret and self.line_token))
+
+
+def settings() -> Settings:
+    var = Path(os.environ.get("KPIBOT_VAR", "var"))
+    return Settings(
+        var=var,
+        db=Path(os.environ.get("KPIBOT_DB", var / "kpibot.sqlite3")),
+        demo_db=Path(os.environ.get("KPIBOT_DEMO_DB", var / "demo.sqlite3")),
+        telegram_token=os.environ.get("TELEGRAM_BOT_TOKEN") or None,
+        line_secret=os.environ.get("LINE_CHANNEL_SECRET") or None,
+        line_token=os.environ.get("LINE_CHANNEL_ACCESS_TOKEN") or None,
+    )

@@ -1,0 +1,68 @@
+"""Who may do what, for which unit. Every handler asks here before it acts."""
+
+from __future__ import annotations
+
+from .ports import Person, Store, Unit
+
+# intent -> roles allowed (scope is checked separately)
+ALLOWED: dict[str, frozenset[str]] = {
+    "report": frozenset({"reporter", "chief", "admin"}),
+    "evidence": frozenset({"reporter", "chief", "admin"}),
+    "correct": frozenset({"reporter", "chief", "admin"}),
+    "undo": frozenset({"reporter", "chief", "admin"}),
+    "score": frozenset({"reporter", "chief", "coordinator", "admin"}),
+    "overview": frozenset({"chief", "coordinator", "admin"}),
+    "missing": frozenset({"reporter", "chief", "coordinator", "admin"}),
+    "deadlines": frozenset({"reporter", "chief", "coordinator", "admin"}),
+    "invite": frozenset({"admin"}),
+    "mute": frozenset({"reporter", "chief", "coordinator", "admin"}),
+    "unmute": frozenset({"reporter", "chief", "coordinator", "admin"}),
+    "snooze": frozenset({"reporter", "chief", "coordinator", "admin"}),
+    "help": frozenset({"reporter", "chief", "coordinator", "admin"}),
+    "cancel": frozenset({"reporter", "chief", "coordinator", "admin"}),
+}
+ROLE_TH = {"reporter": "ผู้รายงาน", "chief": "หัวหน้าหน่วยงาน", "coordinator": "ผู้ประสานงานตัวชี้วัด",
+           "admin": "ผู้ดูแลระบบ"}
+
+
+def allowed(person: Person, intent: str) -> bool:
+    return person.role in ALLOWED.get(intent, frozenset())
+
+
+def units_in_scope(store: Store, person: Person) -> list[Unit]:
+    """The units a person may see: own unit, plus provinces (with districts) and units named in scopes."""
+    seen: dict[str, Unit] = {}
+
+    def add(unit: Unit | None, with_children: bool) -> None:
+        if unit is None:
+            return
+        seen.setdefault(unit.id, unit)
+        if with_children:
+            for child in store.units(parent=unit.id):
+                seen.setdefault(child.id, child)
+
+    own = store.unit(person.unit_id)
+    province_wide = person.role in ("chief", "coordinator", "admin") and own is not None and own.kind == "province"
+    add(own, province_wide)
+    if own is not None and own.kind == "group" and own.parent:  # a provincial group sees its province
+        add(store.unit(own.parent), person.role in ("coordinator", "chief", "admin"))
+    for scope in person.scopes:
+        if scope.kind in ("unit", "province"):
+            add(store.unit(scope.value), scope.kind == "province")
+    if person.role == "admin":
+        for unit in store.units():
+            add(unit, True)
+    return list(seen.values())
+
+
+def can_act_for(store: Store, person: Person, unit: Unit, intent: str) -> bool:
+    if not allowed(person, intent):
+        return False
+    if intent in ("report", "evidence", "correct", "undo"):
+        return unit.id == person.unit_id or person.role == "admin"
+    return any(u.id == unit.id for u in units_in_scope(store, person))
+
+
+def kpi_groups(person: Person) -> list[str]:
+    """A coordinator's KPI source groups (แหล่งข้อมูล), e.g. ["ประสานฯ"]."""
+    return [s.value for s in person.scopes if s.kind == "kpi_group"]

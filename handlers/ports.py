@@ -1,0 +1,155 @@
+"""What the conversation needs from the outside, as small Protocols; bot/ implements them.
+
+Records are plain frozen dataclasses so handlers never see a database row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+ROLES = ("reporter", "chief", "coordinator", "admin")
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str  # stable slug, e.g. "yala" or "yala-mueang"
+    name: str  # Thai name as offices write it: "เมืองยะลา"
+    kind: str  # "province" | "district" | "group"
+    parent: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)  # e.g. {"staff": 5}
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # "unit" (one unit) | "province" (a province and all its districts) | "kpi_group" (a source group)
+    value: str
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    role: str  # one of ROLES
+    unit_id: str
+    phone: str | None = None
+    scopes: tuple[Scope, ...] = ()
+    reminders: str = "on"  # "on" | "muted" | "snoozed"
+    snoozed_until: datetime | None = None
+    reachable: bool = True
+
+
+@dataclass(frozen=True)
+class Agreement:
+    id: int
+    catalog_id: str
+    unit_id: str
+    fiscal_year: int
+    round: int | None
+    start: date
+    end: date
+    chosen: dict[str, str] = field(default_factory=dict)  # optional group id -> KPI id
+    variant: str | None = None
+    cases: dict[str, str] = field(default_factory=dict)  # KPI id -> case id
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    person_id: int
+    unit_id: str
+    catalog_id: str
+    kpi_id: str
+    period: str  # "2025-06" for a monthly figure, "round" for a round result
+    inputs: dict[str, Any]  # JSON-able: numbers as strings, steps as lists
+    level: int
+    channel: str
+    message_id: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    version: int  # 1, 2, ... per (unit, catalog, kpi, period)
+    person_id: int
+    unit_id: str
+    catalog_id: str
+    kpi_id: str
+    period: str
+    inputs: dict[str, Any]
+    level: int
+    channel: str
+    message_id: str
+    sent_at: datetime
+    recorded_at: datetime
+    retracted: bool = False
+
+
+@dataclass(frozen=True)
+class Evidence:
+    id: int
+    sha256: str
+    path: str
+    mime: str
+    size: int
+    person_id: int
+    unit_id: str
+    catalog_id: str
+    kpi_id: str
+    period: str
+    received_at: datetime
+    width: int | None = None
+    height: int | None = None
+    taken_at: datetime | None = None
+    gps: tuple[float, float] | None = None
+    file_name: str | None = None
+    duplicate_of: int | None = None  # an earlier evidence with the same bytes for another unit or period
+
+
+class InviteError(Exception):
+    """An invite that cannot be used: reason is "unknown", "used", "expired" or "revoked"."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class Store(Protocol):
+    # people and identities
+    def person_by_identity(self, channel: str, external_id: str) -> Person | None: ...
+    def person(self, person_id: int) -> Person | None: ...
+    def people(self, unit_id: str | None = None, role: str | None = None) -> list[Person]: ...
+    def create_invite(self, role: str, unit_id: str, *, person_id: int | None = None,
+                      expires_at: datetime | None = None, created_by: int | None = None,
+                      scopes: tuple[Scope, ...] = ()) -> str: ...
+    def redeem_invite(self, code: str, channel: str, external_id: str, display_name: str,
+                      now: datetime) -> Person: ...
+
+    # organisation and agreements
+    def unit(self, unit_id: str) -> Unit | None: ...
+    def units(self, parent: str | None = None) -> list[Unit]: ...
+    def agreements(self, unit_id: str | None, on: date) -> list[Agreement]: ...
+
+    # submissions (append-only versions) and evidence
+    def add_submission(self, new: NewSubmission) -> Submission: ...
+    def current(self, unit_id: str, catalog_id: str, kpi_id: str | None = None,
+                period: str | None = None) -> list[Submission]: ...
+    def history(self, unit_id: str, catalog_id: str, kpi_id: str) -> list[Submission]: ...
+    def last_submission_by(self, person_id: int) -> Submission | None: ...
+    def retract(self, submission_id: int, person_id: int, channel: str, message_id: str,
+                sent_at: datetime) -> Submission: ...
+    def add_evidence(self, data: bytes, *, person_id: int, unit_id: str, catalog_id: str, kpi_id: str,
+                     period: str, received_at: datetime, file_name: str | None = None,
+                     mime_hint: str | None = None) -> Evidence: ...
+    def evidence_for(self, unit_id: str, catalog_id: str, kpi_id: str,
+                     period: str | None = None) -> list[Evidence]: ...
+
+    # conversation state and settings
+    def get_state(self, chat_key: str) -> dict[str, Any] | None: ...
+    def set_state(self, chat_key: str, state: dict[str, Any] | None) -> None: ...
+    def set_reminders(self, person_id: int, mode: str, until: datetime | None = None) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
