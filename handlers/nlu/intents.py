@@ -1,0 +1,97 @@
+"""Intents from keywords (Thai and English, slash commands), checked in a fixed order so that the
+more specific phrase wins ("ยกเลิกรายการล่าสุด" is undo before "ยกเลิก" is cancel)."""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz
+
+SLASH = re.compile(r"^\s*/(?P<cmd>[A-Za-z_]+)(?:@\w+)?\b\s*(?P<rest>.*)$", re.DOTALL)
+SLASH_INTENTS = {
+    "start": "register", "register": "register", "report": "report", "score": "score",
+    "missing": "missing", "deadlines": "deadlines", "deadline": "deadlines", "undo": "undo",
+    "cancel": "cancel", "help": "help", "evidence": "evidence", "invite": "invite", "mute": "mute",
+    "unmute": "unmute", "snooze": "snooze", "correct": "correct", "edit": "correct",
+}
+
+# (intent, regex over the compact text: lowercase, no spaces or dots); first match wins
+RULES: list[tuple[str, re.Pattern[str]]] = [
+    ("help", re.compile(r"^(?:\?+|help|menu|เมนู|ช่วยด้วย|ช่วยเหลือ|วิธีใช้.*|คู่มือ.*)$|วิธีใช้|ใช้ยังไง|ใช้งานยังไง"
+                        r"|ใช้อย่างไร|ใช้งานอย่างไร|ช่วยด้วย|ทำยังไง|ทำอย่างไร|ต้องพิมพ์|พิมพ์ยังไง|คู่มือ|\bhelp\b")),
+    ("invite", re.compile(r"(?:สร้าง|ออก|ขอ)รหัส(?:เชิญ)?|invite")),
+    ("register", re.compile(r"ลงทะเบียน|สมัครใช้|^สมัคร$|register|รหัสเชิญ|ใช้รหัส")),
+    ("undo", re.compile(r"(?:ยกเลิก|ลบ|เอาออก)(?:รายการ|อัน|ผล|ที่ส่ง|ที่รายงาน|ข้อมูล|ไป){0,3}"
+                        r"(?:ล่าสุด|เมื่อกี้|เมื่อกี๊|เมื่อสักครู่|ตะกี้)|undo|ย้อนกลับ")),
+    ("unmute", re.compile(r"เปิด(?:การ)?(?:แจ้ง)?เตือน|กลับมาเตือน|เตือนต่อ|unmute")),
+    ("mute", re.compile(r"ปิด(?:การ)?(?:แจ้ง)?เตือน|หยุด(?:การ)?(?:แจ้ง)?เตือน|ไม่ต้อง(?:แจ้ง)?เตือน|เลิกเตือน"
+                        r"|ยกเลิก(?:การ)?(?:แจ้ง)?เตือน|\bmute")),
+    ("snooze", re.compile(r"เลื่อน(?:การ)?(?:แจ้ง)?เตือน|เตือนอีก|(?:ค่อย|แล้ว)เตือน|เตือนใหม่|เลื่อนไป|snooze")),
+    ("invite", re.compile(r"เชิญ")),
+    ("cancel", re.compile(r"ยกเลิก|ไม่เอาแล้ว|ไม่เอาละ|^ไม่เอา$|^พอแล้ว$|^พอ$|^เลิก$|cancel|^ออก$|^stop$")),
+    ("correct", re.compile(r"แก้ไข|แก้ตัวเลข|แก้เป็น|ขอแก้|แก้ผล|แก้ค่า|แก้ยอด|ส่งผิด|พิมพ์ผิด|กรอกผิด|ใส่ผิด"
+                           r"|correct|edit|^แก้")),
+    ("missing", re.compile(r"ยังไม่(?:ได้)?(?:ส่ง|รายงาน)|ค้างส่ง|ค้างรายงาน|ขาดส่ง|ไม่ได้ส่ง|ส่งครบ|ใครส่งแล้ว"
+                           r"|ใครยังไม่|ส่งแล้วบ้าง|ใครยัง|missing")),
+    ("deadlines", re.compile(r"กำหนดส่ง|ส่งวันไหน|ส่งวันที่เท่า|ส่งภายในวัน|ส่งได้ถึง|ส่งเมื่อไ|ส่งถึงวัน|หมดเขต"
+                             r"|วันสุดท้าย|ครบกำหนด|วันตัดยอด|ตัดยอดวัน|ปิดรอบ|deadline|ต้องส่ง(?:วัน|เมื่อ)"
+                             r"|ส่งก่อนวัน|ถึงวันไหน|วันไหน|เมื่อไหร่ต้องส่ง")),
+    ("evidence", re.compile(r"หลักฐาน|หลักถาน|แนบ|รูป|ภาพถ่าย|ภาพกิจกรรม|ไฟล์|สกรีนช็อต|แคปหน้าจอ|photo|evidence"
+                            r"|screenshot|ส่งภาพ")),
+    ("score", re.compile(r"คะแนน|คะเเนน|score|ได้ระดับ|ระดับไหน|ระดับอะไร|ได้กี่|อันดับ|ภาพรวม|ดูผล|ผลประเมิน"
+                         r"|ผลการประเมิน|สรุปผล|ranking")),
+    ("report", re.compile(r"รายงาน|ส่งผล|แจ้งผล|ส่งข้อมูล|บันทึกผล|ส่งยอด|แจ้งยอด|กรอกผล|อัพเดท|อัปเดต|update"
+                          r"|report|ผลงาน|ผลเดือน|ยอดเดือน")),
+]
+# the text is compared in compact form, which drops ไม้ไต่คู้ (็): so do the patterns
+RULES = [(intent, re.compile(p.pattern.replace("\u0e47", ""))) for intent, p in RULES]
+
+# typo-tolerant second pass: (intent, keyword) compared with rapidfuzz partial_ratio
+FUZZY = [
+    ("report", "รายงาน"), ("score", "คะแนน"), ("evidence", "หลักฐาน"), ("deadlines", "กำหนดส่ง"),
+    ("register", "ลงทะเบียน"), ("help", "วิธีใช้"), ("missing", "ยังไม่ส่ง"), ("correct", "แก้ไข"),
+]
+
+ROLE_WORDS = [
+    ("admin", re.compile(r"แอดมิน|admin|ผู้ดูแลระบบ|ผู้ดูแล")),
+    ("coordinator", re.compile(r"ผู้ประสาน|ผู้ประสานงาน|coordinator|กลุ่มงาน")),
+    ("chief", re.compile(r"พัฒนาการอำเภอ|พัฒนาการจังหวัด|หัวหน้า|ผู้บังคับบัญชา|chief|พัฒนาการ(?!ชุมชน)")),
+    ("reporter", re.compile(r"พัฒนากร|เจ้าหน้าที่|จนท|ผู้รายงาน|reporter|staff|นักวิชาการ")),
+]
+
+ALL_UNITS = re.compile(r"ทุกอำเภอ|ทุกหน่วย|ทั้งจังหวัด|ทั้งหมด|ภาพรวม|จัดอันดับ|อันดับ|ทุกคน|ranking|all")
+
+
+def slash(text: str) -> tuple[str, str, str] | None:
+    """("report", "report", rest) for "/report rest"; None when not a known slash command."""
+    m = SLASH.match(text)
+    if not m:
+        return None
+    cmd = m.group("cmd").lower()
+    intent = SLASH_INTENTS.get(cmd)
+    return (intent, cmd, m.group("rest")) if intent else None
+
+
+def keyword_intent(flat: str) -> str | None:
+    for intent, pattern in RULES:
+        if pattern.search(flat):
+            return intent
+    return None
+
+
+def fuzzy_intent(flat: str) -> str | None:
+    best: tuple[float, str] | None = None
+    for intent, word in FUZZY:
+        if len(flat) < len(word) - 1:
+            continue
+        ratio = fuzz.partial_ratio(word, flat, score_cutoff=80)
+        if ratio and (best is None or ratio > best[0]):
+            best = (ratio, intent)
+    return best[1] if best else None
+
+
+def role_of(flat: str) -> str | None:
+    for role, pattern in ROLE_WORDS:
+        if pattern.search(flat):
+            return role
+    return None

@@ -1,0 +1,155 @@
+"""Cleaning Thai text as staff type it: digits, doubled vowels, emoji, particles, number words.
+
+Everything downstream works on the *clean* text this module returns: Arabic digits only, Thai number
+words already turned into digits ("เก้าสิบสอง" -> " 92 "), polite particles and emoji gone, one space
+between pieces. pythainlp is imported lazily (and told not to create ~/pythainlp-data).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from functools import lru_cache
+
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+PARTICLES = frozenset({
+    "ครับ", "ค่ะ", "คะ", "ค๊ะ", "คับ", "ค้าบ", "ครับผม", "ขอรับ", "นะ", "นะคะ", "นะครับ", "น้า", "นะจ๊ะ",
+    "จ้า", "จ้ะ", "จ๊ะ", "ค่า", "ค่าา", "ฮะ", "ฮับ", "เด้อ", "จ้าา", "คร้าบ", "งับ", "ค่ะะ", "ครัช",
+})
+
+# Thai number words (pythainlp.util.thaiword_to_num reads a run of them)
+_NUMWORD = re.compile(r"^(?:ศูนย์|หนึ่ง|เอ็ด|สอง|ยี่|สาม|สี่|ห้า|หก|เจ็ด|แปด|เก้า|สิบ|ร้อย|พัน|หมื่น|แสน|ล้าน)+$")
+_DIGIT_WORD = {"ศูนย์": "0", "หนึ่ง": "1", "เอ็ด": "1", "สอง": "2", "สาม": "3", "สี่": "4", "ห้า": "5",
+               "หก": "6", "เจ็ด": "7", "แปด": "8", "เก้า": "9"}
+_EMOJI = re.compile(
+    "[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\u20E3\U000E0000-\U000E007F]+"
+)
+_INVISIBLE = re.compile("[\u200b\u200c\u2060\ufeff]")
+_GLUED = re.compile(r"^(ที่|ข้อ|ตัวที่)(.+)$")
+_THAI_LETTER = re.compile(r"[\u0E01-\u0E4E]")
+
+
+def _pythainlp_env() -> None:
+    if not os.environ.get("PYTHAINLP_DATA"):
+        os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    _pythainlp_env()
+    from pythainlp.tokenize import word_tokenize
+
+    return word_tokenize
+
+
+@lru_cache(maxsize=1)
+def _word_to_num():
+    _pythainlp_env()
+    from pythainlp.util import thaiword_to_num
+
+    return thaiword_to_num
+
+
+def tokenize(text: str) -> list[str]:
+    """pythainlp newmm tokens, whitespace kept (joining them gives the text back)."""
+    if not text:
+        return []
+    return list(_tokenizer()(text, keep_whitespace=True))
+
+
+def basic(text: str) -> str:
+    """Character-level normalisation: NFC, Thai digits -> Arabic, เเ -> แ, no emoji, one space."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = _INVISIBLE.sub("", text)
+    text = _EMOJI.sub(" ", text)
+    text = text.translate(THAI_DIGITS)
+    text = text.replace("เเ", "แ").replace("ํา", "ำ")
+    text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\uff05", "%")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def words_to_number(words: str) -> str | None:
+    """'เก้าสิบสองจุดห้า' -> '92.5'; None when the words are not one number."""
+    integer, _, fraction = words.partition("จุด")
+    try:
+        value = _word_to_num()(integer) if integer else 0
+    except (ValueError, TypeError):
+        return None
+    if not fraction:
+        return str(value)
+    digits = []
+    rest = fraction
+    while rest:
+        for word, digit in _DIGIT_WORD.items():
+            if rest.startswith(word):
+                digits.append(digit)
+                rest = rest[len(word):]
+                break
+        else:
+            return None
+    return f"{value}.{''.join(digits)}"
+
+
+def _is_numword(token: str) -> bool:
+    return bool(_NUMWORD.match(token))
+
+
+def clean(text: str) -> str:
+    """The clean text the parsers read (see module doc)."""
+    text = basic(text)
+    tokens = tokenize(text)
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok in PARTICLES:
+            out.append(" ")
+            i += 1
+            continue
+        glued = _GLUED.match(tok)
+        if glued and _is_numword(glued.group(2)):  # "ที่สาม" as one token
+            number = words_to_number(glued.group(2))
+            if number is not None:
+                out.append(f"{glued.group(1)} {number} ")
+                i += 1
+                continue
+        if _is_numword(tok) and not _skip_numword(tokens, i):
+            j = i
+            run: list[str] = []
+            while j < len(tokens):
+                if _is_numword(tokens[j]):
+                    run.append(tokens[j])
+                    j += 1
+                elif tokens[j] == "จุด" and j + 1 < len(tokens) and _is_numword(tokens[j + 1]) and run:
+                    run.append("จุด")
+                    j += 1
+                else:
+                    break
+            number = words_to_number("".join(run))
+            if number is not None:
+                out.append(f" {number} ")
+                i = j
+                continue
+        out.append(tok)
+        i += 1
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def _skip_numword(tokens: list[str], i: int) -> bool:
+    """Number words that are really part of other words: ศูนย์เรียนรู้, ร้อยละ split as ร้อย+ละ."""
+    tok = tokens[i]
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if tok == "ศูนย์" and nxt and _THAI_LETTER.match(nxt[0]) and not _is_numword(nxt) and nxt != "จุด":
+        return True
+    return tok.endswith("ร้อย") and nxt.startswith("ละ")
+
+
+def compact(text: str) -> str:
+    """Lowercase, no spaces and no dots: the form aliases and keywords are compared in."""
+    return re.sub(r"[\s.\-_/\u0e47]+", "", text.lower())  # also ไม้ไต่คู้, often typed or left out
+
+
+def is_thai(text: str) -> bool:
+    return bool(_THAI_LETTER.search(text))
