@@ -111,7 +111,8 @@ def inputs_for_level(kpi: Kpi, level: int, unit: Unit) -> dict[str, Any] | None:
     return result
 
 
-def build(path: str, evidence_dir: str, today: date | None = None, seed: int = 2568) -> SqliteStore:
+def build(path: str, evidence_dir: str, today: date | None = None, seed: int = 2568,
+          figures: bool = True) -> SqliteStore:
     today = today or datetime.now(BANGKOK).date()
     rng = random.Random(seed)
     catalogs = load_all()
@@ -151,7 +152,7 @@ def build(path: str, evidence_dir: str, today: date | None = None, seed: int = 2
         # a few months of figures: most districts report most months; some lag behind
         from handlers.agreements import slots
 
-        for unit, person in zip(units, people, strict=True):
+        for unit, person in zip(units, people, strict=True) if figures else ():
             diligence = rng.random()
             for slot in slots(store, catalogs, unit, today):
                 kpi = slot.kpi

@@ -62,7 +62,7 @@ class Conversation:
             if handled is not None:
                 return handled
         u = understand(text, [(s.catalog.id, s.kpi) for s in ctx.slots], today,
-                       [x.name for x in units_in_scope(self.store, person)], bool(msg.attachments))
+                       [x.name for x in self.store.units()], bool(msg.attachments))
         return self._dispatch(ctx, u)
 
     def _unregistered(self, msg: Incoming) -> list[Reply]:
@@ -304,7 +304,7 @@ class Conversation:
     def _evidence_wanted(slot: Slot, result: Evaluation) -> str:
         level = slot.kpi.rubric.level(max(result.level, 1))
         items = list(level.evidence if level else ()) or list(slot.kpi.evidence)
-        return ", ".join(items[:3])
+        return ", ".join(i if len(i) <= 90 else i[:88] + "…" for i in items[:3])
 
     def _period_problem(self, ctx: Ctx, u: Understanding) -> str | None:
         if not u.period:
@@ -500,12 +500,14 @@ class Conversation:
             lines.append(f"— ตัวชี้วัด{set_name} —")
             for row in result.rows:
                 level = "ยังไม่รายงาน" if row.level is None else f"ระดับ {row.level}"
-                lines.append(f"ตชว.{row.number} {row.name[:28]}: {level} (น้ำหนัก {texts.number(row.weight)})")
-            lines.append(f"รวม {texts.number(result.score100)} คะแนน ({result.band}) "
-                         f"เฉลี่ย {texts.number(result.average5)}/5")
+                kpi = catalog.kpi(row.kpi)
+                subject = kpi.aliases[0] if kpi and kpi.aliases else row.name[:28]
+                lines.append(f"ตชว.{row.number} {subject}: {level} (น้ำหนัก {texts.number(row.weight)})")
+            lines.append(f"รวม {texts.score(result.score100)} คะแนน ({result.band}) "
+                         f"เฉลี่ย {texts.score(result.average5)}/5")
             if not result.complete:
                 lines.append(f"ยังไม่รายงาน {len(result.missing)} ตัวชี้วัด: สูงสุดที่ยังเป็นไปได้ "
-                             f"{texts.number(result.best100)} คะแนน")
+                             f"{texts.score(result.best100)} คะแนน")
         return Reply("\n".join(lines))
 
     def _overview(self, ctx: Ctx, visible: list[Unit]) -> Reply:
@@ -523,7 +525,7 @@ class Conversation:
         lines = [f"ภาพรวมคะแนน (ณ {texts.day_th(ctx.today)}) เรียงจากมากไปน้อย"]
         for i, (points, name, missing) in enumerate(rows, 1):
             note = f" · ค้าง {missing}" if missing else ""
-            lines.append(f"{i}. {name} {texts.number(points.quantize(Decimal('0.01')))}{note}")
+            lines.append(f"{i}. {name} {texts.score(points)}{note}")
         return Reply("\n".join(lines))
 
     def _coordinator_view(self, ctx: Ctx, visible: list[Unit]) -> Reply:
@@ -536,7 +538,7 @@ class Conversation:
                 sub = latest(self.store.current(unit.id, slot.catalog.id, slot.kpi.id))
                 level = evaluate_submission(slot, unit, sub).level if sub else None
                 shown = "ยังไม่รายงาน" if level is None else f"ระดับ {level}"
-                lines.append(f"{unit.name} · {slot.short}: {shown}")
+                lines.append(f"{unit.name} · {slot.short} ({slot.set_name()}): {shown}")
         return Reply("\n".join(lines) if len(lines) > 1 else "ยังไม่มีตัวชี้วัดในความรับผิดชอบของท่านค่ะ")
 
     # -- missing and deadlines -----------------------------------------------------------------
@@ -555,7 +557,7 @@ class Conversation:
                     continue
                 period = period_for(slot.kpi, ctx.today)
                 if not self.store.current(unit.id, slot.catalog.id, slot.kpi.id, period):
-                    lines.append(f"{unit.name} · {slot.short} ({texts.period_th(period)})")
+                    lines.append(f"{unit.name} · {slot.short} ({slot.set_name()}, {texts.period_th(period)})")
         if not lines:
             return [Reply("ส่งครบทุกตัวชี้วัดแล้วค่ะ 👍")]
         head = "ตัวชี้วัดที่ยังไม่ส่ง" + ("ของท่าน" if ctx.person.role == "reporter" else "")

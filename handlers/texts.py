@@ -25,6 +25,11 @@ def number(value: Decimal | str | int) -> str:
     return fmt(value, 2) if decimals_of(value) > 2 else fmt(value)
 
 
+def score(value: Decimal) -> str:
+    """Scores always with two decimals, as the appraisal forms print them: 86.00."""
+    return fmt(Decimal(value), 2)
+
+
 def period_th(period: str) -> str:
     if period == "round":
         return "รอบการประเมินนี้"
