@@ -57,7 +57,7 @@ class Conversation:
         ctx = Ctx(msg, person, unit, today, slots(self.store, self.catalogs, unit, today))
         state = self.store.get_state(msg.chat_key)
         text = msg.text.strip()
-        if state and (msg.choice is not None or (text and not text.startswith("/"))):
+        if state and (msg.choice is not None or msg.attachments or (text and not text.startswith("/"))):
             handled = self._continue(ctx, state, msg.choice, text)
             if handled is not None:
                 return handled
@@ -522,7 +522,7 @@ class Conversation:
         if not rows:
             return Reply("ยังไม่มีหน่วยงานที่มีข้อตกลงตัวชี้วัดในรอบนี้ค่ะ")
         rows.sort(key=lambda r: (-r[0], r[1]))
-        lines = [f"ภาพรวมคะแนน (ณ {texts.day_th(ctx.today)}) เรียงจากมากไปน้อย"]
+        lines = [f"ภาพรวมคะแนน (ณ {texts.day_th(ctx.today)}) เฉลี่ยรายทีมและรายบุคคล เรียงจากมากไปน้อย"]
         for i, (points, name, missing) in enumerate(rows, 1):
             note = f" · ค้าง {missing}" if missing else ""
             lines.append(f"{i}. {name} {texts.score(points)}{note}")
