@@ -139,12 +139,14 @@ def build(path: str, evidence_dir: str, today: date | None = None, seed: int = 2
             store.link_identity(person.id, "console", str(person.id), display_name=person.name)
 
         optional = ["i7", "i8", "i9"]
-        for i, unit in enumerate(units):
+        choosers = 0
+        for unit in units:
             for catalog_id in CATALOGS["district"]:
                 catalog = catalogs[catalog_id]
                 chosen = {}
                 if catalog.optional_groups and not catalog.kpi("i3").applies(unit.name):  # type: ignore[union-attr]
-                    chosen = {"choice": optional[i % len(optional)]}
+                    chosen = {"choice": optional[choosers % len(optional)]}
+                    choosers += 1
                 store.assign_agreement(catalog_id, unit.id, fy, rnd, start, end, chosen=chosen, actor="demo")
         for catalog_id in CATALOGS["province"]:
             store.assign_agreement(catalog_id, PROVINCE.id, fy, rnd, start, end, actor="demo")

@@ -140,6 +140,11 @@ class Conversation:
         state.update(awaiting="kpi", candidates=candidates)
         self.store.set_state(ctx.msg.chat_key, state)
         ask = "ตัวชี้วัดไหนคะ" if not keys else "หมายถึงตัวชี้วัดไหนคะ (มีหลายข้อที่ตรงกัน)"
+        unknown = [n.split(":", 1)[1] for n in u.notes if n.startswith("unknown_kpi_number:")]
+        if unknown and not keys:
+            numbers = sorted({str(s.kpi.number) for s in reportable}, key=lambda x: (len(x), x))
+            ask = (f"ไม่มีตัวชี้วัดที่ {unknown[0]} ในข้อตกลงของหน่วยงานท่าน (มีข้อ {', '.join(numbers)}) "
+                   "กรุณาเลือกจากรายการค่ะ")
         return [Reply(ask, self._kpi_choices(ctx, candidates))]
 
     def _kpi_choices(self, ctx: Ctx, keys: list[str]) -> tuple[Choice, ...]:

@@ -179,3 +179,28 @@ def test_mute_and_snooze(chat, store):
     assert store.person(BETONG_OFFICER).reminders == "snoozed"
     chat.text(BETONG_OFFICER, "เปิดการเตือน")
     assert store.person(BETONG_OFFICER).reminders == "on"
+
+
+def test_unknown_kpi_number_says_so_and_offers_the_list(chat, store):
+    [ask] = chat.say(MUEANG_OFFICER, "รายงาน ตชว.12 50%")
+    assert "ไม่มีตัวชี้วัดที่ 12" in ask.text and len(ask.choices) > 3
+    assert store.current("yala-mueang", TEAM) == []
+
+
+def test_milestone_kpi_takes_which_steps_are_done(chat, store):
+    officer = 4  # บันนังสตา chose optional KPI 9 (กข.คจ.) in the demo
+    replies = chat.say(officer, "รายงาน กข.คจ. 2 กิจกรรม")
+    card = replies[-1]
+    if "กรุณาพิมพ์" in card.text:
+        card = chat.say(officer, "2")[-1]
+    assert "เลือกขั้นตอนที่ดำเนินการแล้ว" in card.text
+    first, second = card.choices[0], card.choices[1]
+    card = chat.say(officer, first.label, choice=first.data)[-1]
+    assert card.text.count("✅") == 1 and card.edit
+    card = chat.say(officer, second.label, choice=second.data)[-1]
+    assert card.text.count("✅") == 2
+    card = chat.say(officer, "เสร็จ", choice="done")[-1]
+    assert "ขั้นตอนที่ทำแล้ว: 2 จาก 3" in card.text and "ยืนยันบันทึก" in card.text
+    chat.say(officer, "ยืนยัน", choice="ok")
+    [saved] = store.current("yala-bannangsata", INDIVIDUAL, "i9")
+    assert len(saved.inputs["steps"]) == 2
