@@ -20,7 +20,7 @@ from typing import Any
 
 from handlers.ports import ROLES, Scope, Unit
 from scoring.errors import CatalogError
-from scoring.loader import catalog_dir, load_all, load_catalog
+from scoring.loader import find_catalog
 from scoring.model import Catalog
 from scoring.numbers import to_arabic_digits
 from scoring.thaidate import format_be
@@ -166,16 +166,10 @@ def _slug(name: str) -> str:
 
 
 def _resolve_catalog(ref: str) -> Catalog:
-    path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_catalog(path)
-    for candidate in sorted(catalog_dir().glob("*.yaml")):
-        if candidate.stem == ref:
-            return load_catalog(candidate)
-    catalogs = load_all()
-    if ref in catalogs:
-        return catalogs[ref]
-    raise LookupError(ref)
+    catalog = find_catalog(ref)
+    if catalog is None:
+        raise LookupError(ref)
+    return catalog
 
 
 def _round_dates(fiscal_year_be: int, round_: int | None) -> tuple[date, date]:

@@ -16,7 +16,7 @@ import yaml
 from scoring.errors import CatalogError, EvaluationError
 from scoring.evaluate import evaluate, primary_input
 from scoring.lint import check
-from scoring.loader import catalog_dir, load_all, load_catalog
+from scoring.loader import catalog_dir, find_catalog, load_all, load_catalog
 from scoring.model import Catalog, Kpi
 from scoring.numbers import decimals_of, fmt, to_arabic_digits
 from scoring.totals import applicable_kpis, total
@@ -34,16 +34,10 @@ def _err(text: str) -> None:
 
 def resolve_catalog(ref: str) -> Catalog:
     """A catalog by path, by id, or by file name in data/catalogs."""
-    path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_catalog(path)
-    for candidate in sorted(catalog_dir().glob("*.yaml")):
-        if candidate.stem == ref:
-            return load_catalog(candidate)
-    catalogs = load_all()
-    if ref in catalogs:
-        return catalogs[ref]
-    raise CatalogError([])  # handled by caller as "not found"
+    catalog = find_catalog(ref)
+    if catalog is None:
+        raise CatalogError([])  # handled by the caller as "not found"
+    return catalog
 
 
 def _kpi(catalog: Catalog, ref: str) -> Kpi:

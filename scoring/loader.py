@@ -92,3 +92,14 @@ def load_all(directory: str | FsPath | None = None) -> dict[str, Catalog]:
     directory = FsPath(directory) if directory else catalog_dir()
     catalogs = [load_catalog(p) for p in sorted(directory.glob("*.yaml"))]
     return {c.id: c for c in catalogs}
+
+
+def find_catalog(ref: str) -> Catalog | None:
+    """A catalog by file path, by file name in data/catalogs, or by id; None when there is none."""
+    path = FsPath(ref)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return load_catalog(path)
+    for candidate in sorted(catalog_dir().glob("*.yaml")):
+        if candidate.stem == ref:
+            return load_catalog(candidate)
+    return load_all().get(ref)
