@@ -142,8 +142,9 @@ def cmd_level(args: argparse.Namespace) -> int:
     if reached:
         for c in reached.checks:
             _out(f"  ✓ {c.text}")
+        steps = {s.id: s.th for s in kpi.rubric.steps}
         for s in reached.steps_done:
-            _out(f"  ✓ {s}")
+            _out(f"  ✓ {steps.get(s, s)}")
     if result.next_level is None:
         _out("ได้ระดับสูงสุดแล้ว")
     else:
