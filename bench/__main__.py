@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bench import scoring_bench
+import importlib
 
 
 def main() -> None:
-    for module in (scoring_bench,):
-        module.main()
+    for name in ("scoring_bench", "telegram_bench", "line_bench", "reminders_bench"):
+        importlib.import_module(f"bench.{name}").main()
 
 
 if __name__ == "__main__":

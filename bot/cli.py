@@ -276,7 +276,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run the bot: the channels that have credentials, else the console chat on the demo database."""
     conf = settings()
     if conf.has_channel:
-        _err("ช่องทาง Telegram/LINE ยังไม่พร้อมในรุ่นนี้ (issue 4, 6) จะเปิดแชทคอนโซลแทน")
+        import asyncio
+        import logging
+
+        from .app import serve
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        asyncio.run(serve(conf))
+        return 0
     return cmd_chat(argparse.Namespace(db=None, user=None, today=None))
 
 
@@ -323,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="replace an existing demo database")
     demo.set_defaults(func=cmd_demo)
 
-    for module in ("bot.admin_cli", "bot.parse_cli"):
+    for module in ("bot.admin_cli", "bot.parse_cli", "bot.reminders_cli"):
         try:
             importlib.import_module(module).register(sub)
         except ModuleNotFoundError as exc:  # pragma: no cover - only while a part is being built

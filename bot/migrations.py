@@ -170,9 +170,60 @@ def _v2_indexes(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _v3_channel_links(db: sqlite_utils.Database) -> None:
+    """LINE webhook redeliveries (seen webhookEventIds) and one-time codes that link a second channel."""
+    for sql in [
+        """CREATE TABLE channel_events (
+            channel TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (channel, event_id)
+        )""",
+        "CREATE INDEX channel_events_seen ON channel_events (seen_at)",
+        """CREATE TABLE link_codes (
+            code_sha256 TEXT PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT,
+            used_channel TEXT,
+            used_external_id TEXT
+        )""",
+    ]:
+        db.execute(sql)
+
+
+def _reminder_outbox(db: sqlite_utils.Database) -> None:
+    """Reminders sent in two phases (bot/reminders.py): pending -> sending -> sent (or blocked,
+    failed, unknown, expired), one row per (reminder, identity), with a fixed idempotency key."""
+    for sql in [
+        """CREATE TABLE reminder_outbox (
+            id INTEGER PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id),
+            deadline_key TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            text TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'blocked', 'failed', 'unknown', 'expired')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            until TEXT NOT NULL,
+            sent_at TEXT,
+            error TEXT,
+            UNIQUE (person_id, deadline_key, stage, channel, external_id)
+        )""",
+        "CREATE INDEX reminder_outbox_status ON reminder_outbox (status)",
+    ]:
+        db.execute(sql)
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
-MIGRATIONS: list[Migration] = [_v1_core, _v2_indexes]
+MIGRATIONS: list[Migration] = [_v1_core, _v2_indexes, _v3_channel_links, _reminder_outbox]
 
 
 class SchemaTooNew(RuntimeError):

@@ -56,10 +56,17 @@ class Runtime:
     async def handle(self, msg: Incoming) -> list[Reply]:
         """One message through the handlers; an error becomes a short Thai apology, never a crash."""
         try:
-            return await self.call(self.conversation.handle, msg)
+            return await self.call(self._handle, msg)
         except Exception:
             log.exception("update failed: channel=%s chat=%s message=%s", msg.channel, msg.chat, msg.message_id)
             return [Reply("ขออภัยค่ะ ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง")]
+
+    def _handle(self, msg: Incoming) -> list[Reply]:
+        """In the owner thread: “เชื่อมบัญชี CODE” (any channel) first, then the conversation."""
+        from .linking import link_command
+
+        replies = link_command(self.store, msg)
+        return replies if replies is not None else self.conversation.handle(msg)
 
     def close(self) -> None:
         self._executor.submit(self.store.close).result()

@@ -407,6 +407,20 @@ class SqliteStore:
             self._audit("reachable", "person", person_id, {"reachable": before.reachable},
                         {"reachable": reachable}, actor="channel")
 
+    # -- link codes (bot/linking.py): one person on several channels
+
+    def create_link_code(self, person_id: int) -> str:
+        """A one-time code (15 minutes) with which this person attaches another channel's id."""
+        from .linking import create_link_code
+
+        return create_link_code(self, person_id)
+
+    def redeem_link_code(self, code: str, channel: str, external_id: str, *, display_name: str | None = None,
+                         now: datetime | None = None) -> Person:
+        from .linking import redeem_link_code
+
+        return redeem_link_code(self, code, channel, external_id, display_name=display_name, now=now)
+
     # -- invites
 
     def create_invite(self, role: str, unit_id: str, *, person_id: int | None = None,

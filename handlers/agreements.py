@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from scoring.evaluate import Evaluation, evaluate
 from scoring.model import Catalog, Kpi
@@ -67,10 +68,24 @@ def latest(submissions: list[Submission]) -> Submission | None:
     return max(submissions, key=lambda s: (s.period, s.version))
 
 
+_EVALUATIONS: dict[tuple[Any, ...], tuple[Kpi, Evaluation]] = {}
+
+
 def evaluate_submission(slot: Slot, unit: Unit, submission: Submission) -> Evaluation:
-    inputs = dict(submission.inputs)
+    """The evaluation of a stored figure. A submission row never changes (corrections are new versions),
+    so its evaluation is kept, keyed by everything evaluate() reads: a score card re-reads the same rows."""
     case = slot.agreement.cases.get(slot.kpi.id)
-    return evaluate(slot.kpi, inputs, unit=unit.name, unit_attributes=unit.attributes, case=case)
+    key = (submission.id, id(slot.kpi), unit.name, repr(sorted(unit.attributes.items())), repr(case),
+           repr(submission.inputs))
+    hit = _EVALUATIONS.get(key)
+    if hit is not None and hit[0] is slot.kpi:
+        return hit[1]
+    inputs = dict(submission.inputs)
+    result = evaluate(slot.kpi, inputs, unit=unit.name, unit_attributes=unit.attributes, case=case)
+    if len(_EVALUATIONS) > 50_000:
+        _EVALUATIONS.clear()
+    _EVALUATIONS[key] = (slot.kpi, result)  # the KPI kept alive with its entry: its id is not reused
+    return result
 
 
 @dataclass

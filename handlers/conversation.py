@@ -54,6 +54,8 @@ class Conversation:
         unit = self.store.unit(person.unit_id)
         if unit is None:
             return [Reply("ไม่พบหน่วยงานของท่านในระบบ กรุณาติดต่อผู้ดูแลค่ะ")]
+        if msg.text.strip() in ("ขอรหัสเชื่อมบัญชี", "/link") and hasattr(self.store, "create_link_code"):
+            return [self._link_code(msg, person)]
         ctx = Ctx(msg, person, unit, today, slots(self.store, self.catalogs, unit, today))
         state = self.store.get_state(msg.chat_key)
         text = msg.text.strip()
@@ -81,6 +83,13 @@ class Conversation:
             return [Reply(f"ลงทะเบียนเรียบร้อยค่ะ คุณ{person.name} ({ROLE_TH.get(person.role, person.role)} "
                           f"{unit.name if unit else ''})\nพิมพ์ “วิธีใช้” เพื่อดูตัวอย่างคำสั่ง")]
         return [Reply(texts.HELP_UNREGISTERED)]
+
+    def _link_code(self, msg: Incoming, person: Person) -> Reply:
+        """A one-time code to attach this person's id on another channel (LINE ⇄ Telegram)."""
+        code = self.store.create_link_code(person.id)  # type: ignore[attr-defined]
+        other = "Telegram" if msg.channel == "line" else "LINE"
+        return Reply(f"รหัสเชื่อมบัญชีของท่าน: {code}\nเปิดแชทกับบอทใน {other} แล้วพิมพ์ “เชื่อมบัญชี {code}” "
+                     "(ใช้ได้ครั้งเดียว ภายใน 15 นาที)")
 
     # -- dispatch ----------------------------------------------------------------------------
     def _dispatch(self, ctx: Ctx, u: Understanding) -> list[Reply]:

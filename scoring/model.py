@@ -304,6 +304,7 @@ class Catalog(Strict):
     deadlines: tuple[Deadline, ...] = ()
     notes: tuple[Note, ...] = ()
     kpis: tuple[Kpi, ...]
+    reminders: dict[str, Any] | None = None  # reminder ladder overrides (handlers/reminders.py Config)
 
     @model_validator(mode="after")
     def _check(self) -> Catalog:

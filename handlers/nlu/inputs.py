@@ -38,7 +38,23 @@ _PAIR = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9_]*)\s*[=:：]\s*$")
 _GENERIC = frozenset({"ร้อยละ", "จำนวน", "ของ", "การ", "ที่", "และ", "ได้", "ใน", "ทั้ง", "ปี", "ให้", "จาก"})
 
 
+_LEXICONS: dict[tuple[int, str], tuple[Kpi, list[str]]] = {}
+
+
 def _lexicon(inp: Input, kpi: Kpi) -> list[str]:
+    """The lexicon of an input, built once per KPI object (catalogs are loaded once and not changed)."""
+    key = (id(kpi), inp.id)
+    hit = _LEXICONS.get(key)
+    if hit is not None and hit[0] is kpi:
+        return hit[1]
+    if len(_LEXICONS) > 20_000:
+        _LEXICONS.clear()
+    words = _build_lexicon(inp, kpi)
+    _LEXICONS[key] = (kpi, words)  # the KPI is kept alive with its entry, so its id is not reused
+    return words
+
+
+def _build_lexicon(inp: Input, kpi: Kpi) -> list[str]:
     """Words that name an input: its id, unit, curated synonyms, and words of its name that do not
     merely name the KPI (an alias like "นวัตวิถี" says which KPI, not which of its inputs)."""
     words: set[str] = {inp.id.lower()}

@@ -131,18 +131,27 @@ def _num(number: object) -> str:
     return str(int(text)) if text.isdigit() else text
 
 
+@lru_cache(maxsize=4096)
+def _digit_alias(alias: str) -> tuple[re.Pattern[str], float] | None:
+    """The pattern of an alias written with digits, compiled once; None for aliases without digits."""
+    norm = basic(alias)
+    if not re.search(r"\d", norm):
+        return None
+    words = r"\s*".join(re.escape(ch) for ch in norm.replace(" ", "").replace(".", ""))
+    words = words.replace(r"\s*", r"[\s.]*")
+    return re.compile(rf"(?<![\d.]){words}(?![\d])", re.IGNORECASE), 0.80 + 0.15 * min(len(compact(norm)), 12) / 12
+
+
 def digit_aliases(text: str, kpis: Sequence[tuple[str, Kpi]]) -> tuple[str, dict[int, tuple[float, str]]]:
     """Aliases written with digits ("ข้อ ๒๙", "PMQA 4.0"): found and masked before numbers are read."""
     hits: dict[int, tuple[float, str]] = {}
     for i, (_cid, kpi) in enumerate(kpis):
         for alias in kpi.aliases:
-            norm = basic(alias)
-            if not re.search(r"\d", norm):
+            compiled = _digit_alias(alias)
+            if compiled is None:
                 continue
-            words = r"\s*".join(re.escape(ch) for ch in norm.replace(" ", "").replace(".", ""))
-            words = words.replace(r"\s*", r"[\s.]*")
-            for m in re.finditer(rf"(?<![\d.]){words}(?![\d])", text, re.IGNORECASE):
-                score = 0.80 + 0.15 * min(len(compact(norm)), 12) / 12
+            pattern, score = compiled
+            for m in pattern.finditer(text):
                 if score > hits.get(i, (0.0, ""))[0]:
                     hits[i] = (score, "alias")
                 text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]

@@ -56,12 +56,24 @@ def tokenize(text: str) -> list[str]:
     """pythainlp newmm tokens, whitespace kept (joining them gives the text back)."""
     if not text:
         return []
-    return list(_tokenizer()(text, keep_whitespace=True))
+    return list(_tokenize_cached(text))
+
+
+@lru_cache(maxsize=8192)
+def _tokenize_cached(text: str) -> tuple[str, ...]:
+    # the same texts come back all the time (KPI names, input names, a message read by several parsers)
+    return tuple(_tokenizer()(text, keep_whitespace=True))
 
 
 def basic(text: str) -> str:
     """Character-level normalisation: NFC, Thai digits -> Arabic, เเ -> แ, no emoji, one space."""
-    text = unicodedata.normalize("NFC", text or "")
+    return _basic_cached(text or "")
+
+
+@lru_cache(maxsize=8192)
+def _basic_cached(text: str) -> str:
+    # pure and called dozens of times per message on the same aliases and names: cached
+    text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
     text = _EMOJI.sub(" ", text)
     text = text.translate(THAI_DIGITS)

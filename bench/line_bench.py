@@ -1,0 +1,148 @@
+"""LINE throughput: the full bot (signature, dedupe, parse, store, score, reply) against a bare
+line-bot-sdk echo bot, both behind aiohttp and replying over real HTTP to the same loopback stand-in.
+
+Each simulated user runs a closed loop of signed webhook requests, waiting for the bot's answer
+before the next: full bot: "รายงาน ตชว.1 เบิกจ่าย NN.N%" -> card; postback "ok" -> saved; "คะแนนปัจจุบัน"
+-> score card. Echo bot: three texts, each replied with the same text. The ratio is full/echo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from aiohttp import web
+from linebot.v3 import WebhookParser
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    ReplyMessageRequest,
+    TextMessage,
+)
+from linebot.v3.webhooks import MessageEvent, TextMessageContent
+
+from bot.demo import build
+from bot.line import LineConfig, build_line_app
+from bot.runtime import Runtime
+from handlers.nlu import warm_up
+from scoring.loader import load_all
+from tests.standins.line_api import Events, LineStandIn, sign, webhook_body
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+SECRET = "bench-secret"
+TODAY = date(2025, 6, 10)
+USERS = 24
+CYCLES = 5  # per user; 3 requests each
+TIMEOUT = 30.0
+EVENTS = Events()  # one numbering for both bots: reply tokens and event ids are never reused
+
+
+async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+
+
+async def _drive(url: str, api: LineStandIn, users: list[str], steps: list[tuple[str, str]], ms: int) -> float:
+    """Every user sends the steps CYCLES times, each after the previous answer; returns requests/s."""
+    events = EVENTS
+    done: dict[str, int] = dict.fromkeys(users, 0)
+    total_before = len(api.sent)
+
+    async def user_loop(session: aiohttp.ClientSession, user: str) -> None:
+        for _ in range(CYCLES):
+            for kind, value in steps:
+                event = events.text(user, value, ms) if kind == "text" else events.postback(user, value, ms)
+                body = webhook_body(event)
+                async with session.post(f"{url}/line/callback", data=body,
+                                        headers={"X-Line-Signature": sign(SECRET, body)}) as response:
+                    assert response.status == 200, (response.status, await response.text())
+                async with asyncio.timeout(TIMEOUT):
+                    while event["replyToken"] not in api.used_reply_tokens:
+                        await asyncio.sleep(0.001)
+                done[user] += 1
+
+    started = time.perf_counter()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as session:
+        await asyncio.gather(*(user_loop(session, u) for u in users))
+    elapsed = time.perf_counter() - started
+    assert len(api.sent) - total_before == sum(done.values())
+    return sum(done.values()) / elapsed
+
+
+def _echo_app(api_url: str, token: str) -> web.Application:
+    parser = WebhookParser(SECRET)
+    app = web.Application()
+    holder: dict[str, AsyncMessagingApi] = {}
+
+    async def callback(request: web.Request) -> web.Response:
+        events = parser.parse((await request.read()).decode(), request.headers.get("X-Line-Signature", ""))
+        for event in events:
+            if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
+                await holder["api"].reply_message(ReplyMessageRequest(
+                    reply_token=event.reply_token, messages=[TextMessage(text=event.message.text)]))
+        return web.Response(text="OK")
+
+    async def startup(app: web.Application) -> None:
+        holder["client"] = AsyncApiClient(Configuration(access_token=token, host=api_url))  # type: ignore[assignment]
+        holder["api"] = AsyncMessagingApi(holder["client"])  # type: ignore[arg-type]
+
+    async def cleanup(app: web.Application) -> None:
+        await holder["client"].close()  # type: ignore[attr-defined]
+
+    app.router.add_post("/line/callback", callback)
+    app.on_startup.append(startup)
+    app.on_cleanup.append(cleanup)
+    return app
+
+
+async def _run() -> None:
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    logging.basicConfig(level=logging.ERROR)
+    warm_up()
+    catalogs = load_all()
+    ms = int(datetime(2025, 6, 10, 10, 0, tzinfo=BANGKOK).timestamp() * 1000)
+    with tempfile.TemporaryDirectory() as tmp:
+        api = await LineStandIn().start()
+        runtime = Runtime(lambda: build(str(Path(tmp) / "bench.sqlite3"), str(Path(tmp) / "evidence"), TODAY,
+                                        figures=False), catalogs)
+        users = [f"Ubench{i:027d}" for i in range(USERS)]
+        for i, user in enumerate(users):  # the 8 district officers, each on 3 LINE accounts
+            await runtime.call(runtime.store.link_identity, 1 + i % 8, "line", user)
+        config = LineConfig(secret=SECRET, token=api.token, api_url=api.url)
+        app, channel = build_line_app(runtime, config, clock=lambda: ms / 1000 + 1)
+        runner, url = await _serve(app)
+        steps = [("text", "รายงาน ตชว.1 เบิกจ่าย ๙๒.๕%"), ("postback", "ok"), ("text", "คะแนนปัจจุบัน")]
+        try:
+            full = await _drive(url, api, users, steps, ms)
+        finally:
+            await runner.cleanup()
+            runtime.close()
+        echo_runner, echo_url = await _serve(_echo_app(api.url, api.token))
+        try:
+            echo = await _drive(echo_url, api, users, [("text", "สวัสดี")] * 3, ms)
+        finally:
+            await echo_runner.cleanup()
+            await api.stop()
+    print(f"line: full bot {full:,.0f} webhook events/s, bare SDK echo {echo:,.0f}/s, "
+          f"ratio {full / echo:.2f} ({USERS} users × {CYCLES} cycles × 3, closed loop, reply token)")
+
+
+def main() -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""`kpibot run` with channel credentials: Telegram and/or LINE and the reminders, on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from scoring.loader import load_all
+
+from .config import Settings
+from .runtime import Runtime
+from .store import SqliteStore
+
+log = logging.getLogger("kpibot")
+
+
+async def serve(conf: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run every configured channel with one Runtime (one store thread) until SIGINT/SIGTERM or `stop`.
+
+    Reminders run on an APScheduler AsyncIOScheduler on this same loop (the scheduler PTB's JobQueue
+    wraps), so they go out through whichever channels run: Telegram, LINE, or both.
+    """
+    from .line import LineConfig, run_line
+    from .reminders import start_scheduler
+    from .telegram import run_telegram
+
+    runtime = Runtime(lambda: SqliteStore(conf.db, conf.evidence_dir), load_all())
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    tasks = []
+    if conf.telegram_token:
+        tasks.append(asyncio.create_task(run_telegram(runtime, conf, stop), name="telegram"))
+    line_config = LineConfig.from_env(conf)
+    if line_config is not None:
+        tasks.append(asyncio.create_task(run_line(runtime, config=line_config, stop=stop), name="line"))
+    scheduler, _engine = start_scheduler(runtime)
+    log.info("kpibot running: %s", ", ".join(t.get_name() for t in tasks) or "no channel")
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if task.exception() is not None:
+                stop.set()
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        scheduler.shutdown(wait=False)
+        runtime.close()

@@ -1,0 +1,647 @@
+"""The Telegram channel: python-telegram-bot 22 (asyncio) <-> the one message model.
+
+Updates become `Incoming` messages and go through `Runtime.handle`; the `Reply`s come back as
+Bot API calls (inline keyboards for choices, the card edited in place after a button press, photos
+for charts, documents for exports). Long polling by default; a webhook (our own aiohttp server that
+checks `X-Telegram-Bot-Api-Secret-Token`) when `KPIBOT_TELEGRAM_WEBHOOK_URL` is set.
+
+Groups: the bot answers only when addressed (a mention of the bot, a reply to one of its messages,
+or `/command@bot`). Chiefs, coordinators and admins are answered in the group; anyone else (a
+reporter, someone not registered) is answered in a private chat, so one person's figures and
+invite codes never reach a group. If the bot may not write to them privately yet, the group gets
+a short note without figures asking them to open a private chat.
+
+Sending keeps to Telegram's limits: `PacedRateLimiter` = PTB's AIORateLimiter (30 messages/s
+overall, 20/min per group, retries after a 429 waiting `retry_after`) plus about 1 message/s per
+private chat (bursts of 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import mimetypes
+import os
+import secrets
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from aiolimiter import AsyncLimiter
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+from telegram.request import HTTPXRequest
+
+from handlers.messages import Attachment, Choice, Incoming, Reply
+
+from .runtime import PushResult, Runtime
+
+log = logging.getLogger("kpibot.telegram")
+BANGKOK = ZoneInfo("Asia/Bangkok")
+
+CHANNEL = "telegram"
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile serves files up to 20 MB
+TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_LIMIT = 4096, 1024, 64
+GROUP_ROLES = frozenset({"chief", "coordinator", "admin"})  # may be answered in a group
+KEPT_MIME = ("image/", "application/pdf")
+KEPT_EXT = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".tif", ".tiff", ".pdf"})
+SEND_ENDPOINTS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage",
+                            "forwardMessage"})
+
+APOLOGY = "ขออภัยค่ะ ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง"
+TOO_LARGE = "ไฟล์ใหญ่เกิน 20 MB ค่ะ Telegram ให้บอทรับได้ไม่เกิน 20 MB กรุณาย่อขนาดหรือส่งเป็นรูปภาพแทนค่ะ"
+NOT_KEPT = "ขออภัยค่ะ รับหลักฐานเป็นรูปภาพหรือไฟล์ PDF เท่านั้น กรุณาส่งใหม่อีกครั้งค่ะ"
+ANSWERED_PRIVATELY = "ตอบทางแชทส่วนตัวแล้วค่ะ (ข้อมูลรายบุคคลไม่แสดงในกลุ่ม)"
+OPEN_PRIVATE_CHAT = "ข้อมูลรายบุคคลไม่แสดงในกลุ่มค่ะ กรุณาเริ่มแชทส่วนตัวกับบอทก่อน: https://t.me/{bot}"
+
+# the command menu (setMyCommands); each is also understood by the handlers' slash aliases
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("report", "รายงานผลตัวชี้วัด"),
+    ("score", "ดูคะแนนปัจจุบัน"),
+    ("missing", "ตัวชี้วัดที่ยังไม่ส่ง"),
+    ("deadlines", "กำหนดส่งที่ใกล้จะถึง"),
+    ("evidence", "ส่งรูปหรือไฟล์หลักฐาน"),
+    ("correct", "แก้ไขผลที่รายงานล่าสุด"),
+    ("undo", "ยกเลิกรายการล่าสุด"),
+    ("cancel", "ยกเลิกสิ่งที่กำลังทำ"),
+    ("snooze", "เลื่อนการเตือน"),
+    ("mute", "ปิดการเตือน"),
+    ("unmute", "เปิดการเตือน"),
+    ("help", "วิธีใช้"),
+)
+
+
+# -- configuration --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    webhook_url: str | None = None  # public HTTPS URL Telegram posts to; None = long polling
+    webhook_secret: str | None = None  # X-Telegram-Bot-Api-Secret-Token (generated when not given)
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    poll_timeout: int = 30  # seconds a getUpdates long poll waits
+    rate_limit: bool = True  # AIORateLimiter + per-chat pacing (off only in benchmarks)
+    concurrency: int = 8  # updates in flight at once (one at a time per person)
+    set_commands: bool = True
+
+    @classmethod
+    def from_env(cls, token: str | None = None, env: dict[str, str] | None = None) -> TelegramSettings:
+        env = dict(os.environ if env is None else env)
+        token = token or env.get("TELEGRAM_BOT_TOKEN") or ""
+        if not token:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        base = env.get("KPIBOT_TELEGRAM_BASE_URL") or "https://api.telegram.org/bot"
+        base_file = env.get("KPIBOT_TELEGRAM_BASE_FILE_URL") or _file_url_for(base)
+        return cls(
+            token=token, base_url=base, base_file_url=base_file,
+            webhook_url=env.get("KPIBOT_TELEGRAM_WEBHOOK_URL") or None,
+            webhook_secret=env.get("KPIBOT_TELEGRAM_WEBHOOK_SECRET") or None,
+            webhook_listen=env.get("KPIBOT_TELEGRAM_WEBHOOK_LISTEN") or "0.0.0.0",
+            webhook_port=int(env.get("KPIBOT_TELEGRAM_WEBHOOK_PORT") or 8443),
+            poll_timeout=int(env.get("KPIBOT_TELEGRAM_POLL_TIMEOUT") or 30),
+        )
+
+
+def _file_url_for(base_url: str) -> str:
+    """`http://host:8081/bot` -> `http://host:8081/file/bot` (a local Bot API server's layout)."""
+    head, sep, tail = base_url.rstrip("/").rpartition("/bot")
+    return f"{head}/file/bot{tail}" if sep else base_url.rstrip("/") + "/file/bot"
+
+
+# -- sending limits and update order ------------------------------------------------------------
+class PacedRateLimiter(AIORateLimiter):
+    """AIORateLimiter (overall and per group, waits out 429s) plus ~1 message/s per private chat."""
+
+    def __init__(self, *, per_chat_rate: float = 1.0, per_chat_burst: int = 3, max_retries: int = 3, **kwargs: Any):
+        super().__init__(max_retries=max_retries, **kwargs)
+        self._per_chat_rate = per_chat_rate
+        self._per_chat_burst = per_chat_burst
+        self._chat_limiters: dict[int, AsyncLimiter] = {}
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+        chat_id = data.get("chat_id")
+        with contextlib.suppress(TypeError, ValueError):
+            chat_id = int(chat_id)
+        if self._per_chat_rate and endpoint in SEND_ENDPOINTS and isinstance(chat_id, int) and chat_id > 0:
+            limiter = self._chat_limiters.get(chat_id)
+            if limiter is None:
+                if len(self._chat_limiters) > 50_000:
+                    self._chat_limiters.clear()
+                limiter = self._chat_limiters[chat_id] = AsyncLimiter(
+                    self._per_chat_burst, self._per_chat_burst / self._per_chat_rate)
+            await limiter.acquire()
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+
+class PerPersonUpdateProcessor(BaseUpdateProcessor):
+    """Several updates in flight, but one person's updates strictly in order (a confirm after its card)."""
+
+    def __init__(self, max_concurrent_updates: int):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[Any, list[Any]] = {}  # key -> [lock, users]
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _order_key(update)
+        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                await coroutine
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def _order_key(update: object) -> Any:
+    if isinstance(update, Update):
+        if update.effective_user is not None:
+            return ("user", update.effective_user.id)
+        if update.effective_chat is not None:
+            return ("chat", update.effective_chat.id)
+    return ("other", id(update))
+
+
+# -- the channel --------------------------------------------------------------------------------
+@dataclass
+class _Target:
+    chat_id: int
+    is_group: bool
+    group_chat_id: int | None = None  # the group the message came from, when answered privately
+
+
+class _Refusal(Exception):
+    """A file we do not take: the Thai text says why."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass
+class TelegramChannel:
+    """Implements the `Channel` protocol (push) and runs the bot (`start`/`stop`)."""
+
+    runtime: Runtime
+    settings: TelegramSettings
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(BANGKOK))
+    name: str = CHANNEL
+
+    def __post_init__(self) -> None:
+        self.application: Application = self._build()
+        self.bot = self.application.bot
+        self.username: str | None = None
+        self.bot_id: int | None = None
+        self.webhook_secret: str | None = None
+        self.webhook_port: int | None = None
+        self._webhook_runner: web.AppRunner | None = None
+        self._started = False
+
+    def _build(self) -> Application:
+        s = self.settings
+        builder = (
+            ApplicationBuilder()
+            .token(s.token)
+            .base_url(s.base_url)
+            .base_file_url(s.base_file_url)
+            .defaults(Defaults(tzinfo=BANGKOK))
+            .request(HTTPXRequest(connection_pool_size=max(8, s.concurrency * 2), read_timeout=15,
+                                  write_timeout=30, connect_timeout=10, pool_timeout=10))
+            .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=s.poll_timeout + 10,
+                                              connect_timeout=10, pool_timeout=10))
+            .concurrent_updates(PerPersonUpdateProcessor(max(1, s.concurrency)))
+        )
+        if s.rate_limit:
+            builder = builder.rate_limiter(PacedRateLimiter())
+        application = builder.build()
+        application.add_handler(TypeHandler(Update, self._on_update))
+        application.add_error_handler(self._on_error)
+        return application
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Initialise (getMe), set the command menu, then long-poll or serve the webhook."""
+        app = self.application
+        await app.initialize()
+        me = app.bot.bot
+        self.username, self.bot_id = me.username, me.id
+        if self.settings.set_commands:
+            try:
+                await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+            except TelegramError as exc:  # a menu is a nicety: never block the start on it
+                log.warning("setMyCommands failed: %s", exc)
+        await app.start()
+        allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
+        if self.settings.webhook_url:
+            await self._start_webhook(allowed)
+        else:
+            await app.updater.start_polling(poll_interval=0.0, timeout=self.settings.poll_timeout,
+                                            allowed_updates=allowed, drop_pending_updates=False)
+        self._started = True
+        self.runtime.channels[CHANNEL] = self
+        log.info("telegram: @%s running (%s)", self.username, "webhook" if self.settings.webhook_url else "polling")
+
+    async def stop(self) -> None:
+        """Stop fetching (the last getUpdates confirms what was fetched), finish the updates in hand,
+        then shut down; nothing is left running."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if self._webhook_runner is not None:
+            await self._webhook_runner.cleanup()
+            self._webhook_runner = None
+        if app.running:
+            await app.stop()  # processes the updates already queued
+        await app.shutdown()
+        self._started = False
+        if self.runtime.channels.get(CHANNEL) is self:
+            del self.runtime.channels[CHANNEL]
+
+    async def _start_webhook(self, allowed: list[str]) -> None:
+        s = self.settings
+        self.webhook_secret = s.webhook_secret or secrets.token_urlsafe(32)
+        path = urlparse(s.webhook_url).path or "/"
+        server = web.Application(client_max_size=1024 * 1024)
+        server.router.add_post(path, self._webhook)
+        self._webhook_runner = web.AppRunner(server, access_log=None)
+        await self._webhook_runner.setup()
+        site = web.TCPSite(self._webhook_runner, s.webhook_listen, s.webhook_port)
+        await site.start()
+        self.webhook_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await self.application.bot.set_webhook(s.webhook_url, secret_token=self.webhook_secret,
+                                               allowed_updates=allowed, drop_pending_updates=False)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), (self.webhook_secret or "").encode()):
+            log.warning("webhook: wrong secret token from %s", request.remote)
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.application.bot)
+        except Exception:  # a malformed body: tell the sender, keep running
+            log.warning("webhook: unreadable update body")
+            return web.Response(status=400, text="bad update")
+        await self.application.update_queue.put(update)
+        return web.Response(text="ok")
+
+    # -- updates -------------------------------------------------------------------------------
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            if update.callback_query is not None:
+                await self._on_callback(update)
+            elif update.message is not None:
+                await self._on_message(update.message)
+        except Exception:
+            log.exception("telegram update %s failed", update.update_id)
+            await self._apologise(update)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Last net: an error outside our update handler (never stops the bot)."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("telegram error (update %s): %s", update_id, context.error, exc_info=context.error)
+
+    async def _apologise(self, update: Update) -> None:
+        chat_id = update.effective_user.id if update.effective_user else None
+        if update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
+            chat_id = update.effective_chat.id
+        with contextlib.suppress(Exception):
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+            if chat_id is not None:
+                await self.bot.send_message(chat_id, APOLOGY)
+
+    async def _on_message(self, message: Message) -> None:
+        user = message.from_user
+        if user is None or user.is_bot:
+            return
+        is_group = message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+        if message.chat.type == ChatType.CHANNEL:
+            return
+        text = message.text or message.caption or ""
+        if is_group:
+            if not self._addressed(message):
+                return
+            text = self._strip_mention(text)
+        target = await self._target(message.chat.id, user.id, is_group)
+        try:
+            attachments = await self._attachments(message)
+        except _Refusal as refusal:
+            await self._deliver(target, [Reply(refusal.text)])
+            return
+        msg = Incoming(channel=CHANNEL, sender=str(user.id), chat=str(target.chat_id), text=text,
+                       sent_at=message.date.astimezone(BANGKOK), message_id=str(message.message_id),
+                       attachments=attachments, display_name=user.full_name, is_group=target.is_group)
+        replies = await self.runtime.handle(msg)
+        await self._deliver(target, replies)
+
+    async def _on_callback(self, update: Update) -> None:
+        query = update.callback_query
+        assert query is not None
+        try:
+            await query.answer()  # always: the button stops spinning
+        except TelegramError as exc:
+            log.warning("answerCallbackQuery failed (update %s): %s", update.update_id, exc)
+        message = query.message
+        if not isinstance(message, Message) or query.data is None:
+            return
+        is_group = message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+        target = await self._target(message.chat.id, query.from_user.id, is_group)
+        label = _label_of(message, query.data)
+        msg = Incoming(channel=CHANNEL, sender=str(query.from_user.id), chat=str(target.chat_id), text=label,
+                       sent_at=self.clock(), message_id=str(message.message_id), choice=query.data,
+                       display_name=query.from_user.full_name, is_group=target.is_group)
+        replies = await self.runtime.handle(msg)
+        edit = message.message_id if target.chat_id == message.chat.id else None
+        await self._deliver(target, replies, edit_message_id=edit)
+
+    def _addressed(self, message: Message) -> bool:
+        """In a group: a mention of the bot, a reply to the bot, or /command@bot."""
+        if message.reply_to_message is not None and message.reply_to_message.from_user is not None \
+                and message.reply_to_message.from_user.id == self.bot_id:
+            return True
+        name = f"@{self.username}".lower() if self.username else None
+        entities = message.parse_entities() if message.text else message.parse_caption_entities()
+        for entity, value in entities.items():
+            if entity.type == "mention" and name and value.lower() == name:
+                return True
+            if entity.type == "bot_command" and name and value.lower().endswith(name):
+                return True
+            if entity.type == "text_mention" and entity.user is not None and entity.user.id == self.bot_id:
+                return True
+        return False
+
+    def _strip_mention(self, text: str) -> str:
+        if not self.username:
+            return text
+        name = "@" + self.username
+        out, lower, pos = text, text.lower(), 0
+        while (pos := lower.find(name.lower())) >= 0:
+            out = out[:pos] + out[pos + len(name):]
+            lower = out.lower()
+        return " ".join(out.split())
+
+    async def _target(self, chat_id: int, user_id: int, is_group: bool) -> _Target:
+        """Where the answer goes: the chat itself, or — in a group, for anyone but chiefs,
+        coordinators and admins — the person's private chat."""
+        if not is_group:
+            return _Target(chat_id, False)
+        person = await self.runtime.call(self.runtime.store.person_by_identity, CHANNEL, str(user_id))
+        if person is not None and person.role in GROUP_ROLES:
+            return _Target(chat_id, True)
+        return _Target(user_id, False, group_chat_id=chat_id)
+
+    async def _attachments(self, message: Message) -> tuple[Attachment, ...]:
+        """The evidence of a message, downloaded (getFile, 20 MB at most); _Refusal for what we do not keep."""
+        if message.photo:
+            largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+            if (largest.file_size or 0) > DOWNLOAD_LIMIT:
+                raise _Refusal(TOO_LARGE)
+            data = await self._download(largest.file_id)
+            name = f"photo_{message.message_id}.jpg"
+            return (Attachment(lambda data=data: data, "image/jpeg", len(data), name, "photo"),)
+        doc = message.document
+        if doc is not None:
+            name = doc.file_name or f"file_{message.message_id}"
+            mime = doc.mime_type or mimetypes.guess_type(name)[0] or ""
+            ext = os.path.splitext(name)[1].lower()
+            if not (mime.startswith(KEPT_MIME) or ext in KEPT_EXT):
+                raise _Refusal(NOT_KEPT)
+            if (doc.file_size or 0) > DOWNLOAD_LIMIT:
+                raise _Refusal(TOO_LARGE)
+            data = await self._download(doc.file_id)
+            return (Attachment(lambda data=data: data, mime or None, len(data), name, "file"),)
+        if any((message.video, message.voice, message.audio, message.video_note, message.animation)):
+            raise _Refusal(NOT_KEPT)
+        return ()
+
+    async def _download(self, file_id: str) -> bytes:
+        try:
+            tg_file = await self.bot.get_file(file_id)
+        except BadRequest as exc:
+            if "too big" in str(exc).lower():
+                raise _Refusal(TOO_LARGE) from exc
+            raise
+        if tg_file.file_size and tg_file.file_size > DOWNLOAD_LIMIT:
+            raise _Refusal(TOO_LARGE)
+        return bytes(await tg_file.download_as_bytearray())
+
+    # -- replies -------------------------------------------------------------------------------
+    async def _deliver(self, target: _Target, replies: Sequence[Reply], edit_message_id: int | None = None) -> None:
+        if target.group_chat_id is not None and replies:
+            try:
+                await self._send_all(target.chat_id, replies, None)
+            except Forbidden:
+                await self._call(self.bot.send_message, target.group_chat_id,
+                                 OPEN_PRIVATE_CHAT.format(bot=self.username or ""))
+                return
+            if edit_message_id is None:  # a message in the group: say where the answer went
+                await self._call(self.bot.send_message, target.group_chat_id, ANSWERED_PRIVATELY)
+            return
+        await self._send_all(target.chat_id, replies, edit_message_id)
+
+    async def _send_all(self, chat_id: int, replies: Sequence[Reply], edit_message_id: int | None) -> None:
+        for reply in replies:
+            if reply.edit and edit_message_id is not None and reply.image is None and reply.document is None:
+                if await self._edit(chat_id, edit_message_id, reply):
+                    edit_message_id = None  # one card, edited once
+                    continue
+            await self._send(chat_id, reply)
+
+    async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> bool:
+        if len(reply.text) > TEXT_LIMIT:
+            return False
+        try:
+            await self._call(self.bot.edit_message_text, reply.text, chat_id=chat_id, message_id=message_id,
+                             reply_markup=keyboard(reply.choices))
+            return True
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return True
+            log.info("edit of %s/%s failed (%s): sending a new message", chat_id, message_id, exc)
+            return False
+
+    async def _send(self, chat_id: int, reply: Reply) -> None:
+        markup = keyboard(reply.choices)
+        text = reply.text or ""
+        if reply.image is not None or reply.document is not None:
+            caption = text if len(text) <= CAPTION_LIMIT else None
+            if reply.image is not None:
+                await self._call(self.bot.send_photo, chat_id, InputFile(reply.image, reply.image_name or "chart.png"),
+                                 caption=caption, reply_markup=markup if caption is not None else None)
+            if reply.document is not None:
+                await self._call(self.bot.send_document, chat_id,
+                                 InputFile(reply.document, reply.document_name or "export.xlsx"),
+                                 caption=caption if reply.image is None else None,
+                                 reply_markup=markup if caption is not None and reply.image is None else None)
+            if caption is not None:
+                return
+        chunks = split_text(text)
+        for i, chunk in enumerate(chunks):
+            await self._call(self.bot.send_message, chat_id, chunk,
+                             reply_markup=markup if i == len(chunks) - 1 else None)
+
+    async def _call(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        """A Bot API call that waits out a 429 (when the rate limiter has not already) and retries
+        a 5xx/network failure once."""
+        network_retries = 1
+        for attempt in range(4):
+            try:
+                return await fn(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == 3:
+                    raise
+                await asyncio.sleep(_seconds(exc._retry_after) + 0.1)
+            except (Forbidden, BadRequest):
+                raise
+            except NetworkError:
+                if network_retries == 0:
+                    raise
+                network_retries -= 1
+                await asyncio.sleep(0.5)
+        raise AssertionError("unreachable")
+
+    # -- Channel protocol (reminders) -------------------------------------------------------
+    async def push(self, external_id: str, reply: Reply, *, key: str | None = None) -> PushResult:
+        """Send a reply to a person's Telegram id. 403 (blocked) marks them unreachable.
+        `key` is accepted for the protocol; Telegram has no idempotency key (reminders log their sends)."""
+        try:
+            await self._send_all(int(external_id), [reply], None)
+        except Forbidden as exc:
+            await self._mark_unreachable(external_id)
+            return PushResult(False, blocked=True, error=str(exc))
+        except TelegramError as exc:
+            return PushResult(False, error=str(exc))
+        return PushResult(True)
+
+    async def _mark_unreachable(self, external_id: str) -> None:
+        store = self.runtime.store
+
+        def mark() -> None:
+            person = store.person_by_identity(CHANNEL, str(external_id))
+            if person is not None:
+                store.set_reachable(person.id, False)
+
+        try:
+            await self.runtime.call(mark)
+        except Exception:
+            log.exception("could not mark telegram:%s unreachable", external_id)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
+    """Choices as an inline keyboard: short ones side by side, longer ones one per row."""
+    buttons = []
+    for c in choices:
+        if not 1 <= len(c.data.encode()) <= CALLBACK_LIMIT:
+            log.error("callback data of %r is %d bytes (Telegram allows 1-64): button left out",
+                      c.label, len(c.data.encode()))
+            continue
+        buttons.append(InlineKeyboardButton(c.label, callback_data=c.data))
+    if not buttons:
+        return None
+    if len(buttons) <= 3 and all(len(b.text) <= 12 for b in buttons):
+        return InlineKeyboardMarkup([buttons])
+    return InlineKeyboardMarkup([[b] for b in buttons])
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Telegram's 4,096-character messages, split at line ends."""
+    if len(text) <= limit:
+        return [text or "…"]
+    chunks, current = [], ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + 1 + len(line) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _label_of(message: Message, data: str) -> str:
+    markup = message.reply_markup
+    if markup is not None:
+        for row in markup.inline_keyboard:
+            for button in row:
+                if button.callback_data == data:
+                    return button.text
+    return ""
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+
+
+def telegram_settings(settings: Any = None) -> TelegramSettings:
+    """TelegramSettings from a TelegramSettings, from bot.config.Settings (token) plus the environment."""
+    if isinstance(settings, TelegramSettings):
+        return settings
+    token = getattr(settings, "telegram_token", None)
+    return TelegramSettings.from_env(token)
+
+
+def build_application(runtime: Runtime, settings: Any = None, **overrides: Any) -> TelegramChannel:
+    """The channel with its PTB Application (`.application`), not yet started."""
+    tsettings = telegram_settings(settings)
+    if overrides:
+        tsettings = replace(tsettings, **overrides)
+    return TelegramChannel(runtime, tsettings)
+
+
+async def run_telegram(runtime: Runtime, settings: Any = None, stop: asyncio.Event | None = None) -> None:
+    """Run the Telegram bot until SIGINT/SIGTERM (or `stop` is set), then stop cleanly."""
+    from handlers.nlu import warm_up
+
+    await asyncio.get_running_loop().run_in_executor(None, warm_up)
+    channel = build_application(runtime, settings)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await channel.start()
+    try:
+        await stop.wait()
+    finally:
+        await channel.stop()

@@ -1,0 +1,77 @@
+"""Shared setup of the Telegram end-to-end tests: demo database, Runtime, Bot API stand-in, channel."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.demo import build
+from bot.runtime import Runtime
+from bot.store import SqliteStore
+from bot.telegram import TelegramChannel, TelegramSettings
+from tests.standins.telegram_api import TelegramStandIn
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+TOKEN = "123456:TEST-kpibot"
+# demo people (bot.demo) and the Telegram user ids the tests give them
+MUEANG_OFFICER, BETONG_OFFICER, PROVINCE_CHIEF, MUEANG_CHIEF, ADMIN = 6, 5, 9, 10, 15
+TG = {MUEANG_OFFICER: 7006, BETONG_OFFICER: 7005, PROVINCE_CHIEF: 7009, MUEANG_CHIEF: 7010, ADMIN: 7015}
+GROUP = -100555
+
+
+def no_proxy() -> None:
+    os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+    os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+
+@dataclass
+class Bot:
+    api: TelegramStandIn
+    channel: TelegramChannel
+    runtime: Runtime
+    db: Path
+    evidence: Path
+
+    def store_call(self, fn, *args, **kwargs):
+        """Run a store method in the store's owner thread (from sync test code)."""
+        return self.runtime._executor.submit(lambda: fn(*args, **kwargs)).result(timeout=10)
+
+
+def make_db(tmp_path: Path, catalogs_today=None) -> tuple[Path, Path]:
+    db, evidence = tmp_path / "demo.sqlite3", tmp_path / "evidence"
+    today = catalogs_today or datetime.now(BANGKOK).date()
+    store = build(str(db), str(evidence), today, figures=False)
+    for person, user in TG.items():
+        store.link_identity(person, "telegram", str(user), display_name="ผู้ทดสอบ")
+    store.close()
+    return db, evidence
+
+
+@contextlib.asynccontextmanager
+async def running_bot(tmp_path: Path, catalogs, *, start: bool = True, api: TelegramStandIn | None = None,
+                      **settings) -> AsyncIterator[Bot]:
+    no_proxy()
+    db, evidence = make_db(tmp_path)
+    runtime = Runtime(lambda: SqliteStore(db, evidence), catalogs)
+    own_api = api is None
+    api = api or TelegramStandIn(token=TOKEN)
+    if own_api:
+        await api.start()
+    options = {"poll_timeout": 5, **settings}
+    channel = TelegramChannel(runtime, TelegramSettings(TOKEN, api.base_url, api.base_file_url, **options))
+    bot = Bot(api, channel, runtime, db, evidence)
+    try:
+        if start:
+            await channel.start()
+        yield bot
+    finally:
+        with contextlib.suppress(Exception):
+            await channel.stop()
+        runtime.close()
+        if own_api:
+            await api.stop()
