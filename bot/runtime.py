@@ -1,8 +1,10 @@
-"""The running bot's core, shared by every channel: store, catalogs, conversation, one owner thread.
+"""The running bot's core, shared by every channel: store, catalogs, conversation.
 
-The store (sqlite) is owned by a single worker thread; channels (asyncio) hand messages to it
-with `await runtime.handle(msg)`, so a slow disk never blocks the event loop and no database
-object crosses threads.
+By default the handlers run on the event loop itself: a message costs about a millisecond of
+Python and SQLite (WAL) work, and handing it to a worker thread measured twice as slow under
+load (the two threads contend for the GIL; bench/telegram_bench.py). The store guards its
+connection with a lock, so a thread that must touch it (tests, admin tools) still may.
+`threaded=True` keeps the store in one worker thread instead, for a slow disk.
 """
 
 from __future__ import annotations
@@ -40,16 +42,19 @@ class Channel(Protocol):
 
 
 class Runtime:
-    def __init__(self, store_factory: Callable[[], SqliteStore], catalogs: Mapping[str, Catalog]):
+    def __init__(self, store_factory: Callable[[], SqliteStore], catalogs: Mapping[str, Catalog], *,
+                 threaded: bool = False):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpibot-store")
+        self.threaded = threaded
         self.catalogs = catalogs
-        # the store is created inside its owner thread
-        self.store: SqliteStore = self._executor.submit(store_factory).result()
+        self.store: SqliteStore = self._executor.submit(store_factory).result() if threaded else store_factory()
         self.conversation = Conversation(self.store, catalogs)
         self.channels: dict[str, Channel] = {}
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run fn in the store's owner thread."""
+        """Run fn where the store lives: inline on the loop, or in the store's worker thread."""
+        if not self.threaded:
+            return fn(*args, **kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
 
@@ -69,5 +74,8 @@ class Runtime:
         return replies if replies is not None else self.conversation.handle(msg)
 
     def close(self) -> None:
-        self._executor.submit(self.store.close).result()
+        if self.threaded:
+            self._executor.submit(self.store.close).result()
+        else:
+            self.store.close()
         self._executor.shutdown(wait=True)

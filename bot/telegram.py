@@ -37,6 +37,7 @@ from aiohttp import web
 from aiolimiter import AsyncLimiter
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -370,10 +371,21 @@ class TelegramChannel:
     async def _on_callback(self, update: Update) -> None:
         query = update.callback_query
         assert query is not None
+
+        async def answer() -> None:
+            try:
+                await query.answer()  # always: the button stops spinning
+            except TelegramError as exc:
+                log.warning("answerCallbackQuery failed (update %s): %s", update.update_id, exc)
+
+        # answered while the handlers work and the card is edited, not before: one round trip less
+        answering = asyncio.create_task(answer())
         try:
-            await query.answer()  # always: the button stops spinning
-        except TelegramError as exc:
-            log.warning("answerCallbackQuery failed (update %s): %s", update.update_id, exc)
+            await self._on_callback_query(query)
+        finally:
+            await answering
+
+    async def _on_callback_query(self, query: CallbackQuery) -> None:
         message = query.message
         if not isinstance(message, Message) or query.data is None:
             return
