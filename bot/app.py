@@ -19,11 +19,11 @@ log = logging.getLogger("kpibot")
 async def serve(conf: Settings, stop: asyncio.Event | None = None) -> None:
     """Run every configured channel with one Runtime (one store thread) until SIGINT/SIGTERM or `stop`.
 
-    Reminders run on an APScheduler AsyncIOScheduler on this same loop (the scheduler PTB's JobQueue
-    wraps), so they go out through whichever channels run: Telegram, LINE, or both.
+    Reminders run on APScheduler on this same loop: python-telegram-bot's JobQueue when Telegram runs,
+    else a plain AsyncIOScheduler; either way they go out through every running channel.
     """
     from .line import LineConfig, run_line
-    from .reminders import start_scheduler
+    from .reminders import install, start_scheduler
     from .telegram import run_telegram
 
     runtime = Runtime(lambda: SqliteStore(conf.db, conf.evidence_dir), load_all())
@@ -33,12 +33,17 @@ async def serve(conf: Settings, stop: asyncio.Event | None = None) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     tasks = []
+    scheduler = None
     if conf.telegram_token:
-        tasks.append(asyncio.create_task(run_telegram(runtime, conf, stop), name="telegram"))
+        def on_started(channel) -> None:
+            install(channel.application.job_queue, runtime)
+
+        tasks.append(asyncio.create_task(run_telegram(runtime, conf, stop, on_started), name="telegram"))
     line_config = LineConfig.from_env(conf)
     if line_config is not None:
         tasks.append(asyncio.create_task(run_line(runtime, config=line_config, stop=stop), name="line"))
-    scheduler, _engine = start_scheduler(runtime)
+    if not conf.telegram_token:
+        scheduler, _engine = start_scheduler(runtime)
     log.info("kpibot running: %s", ", ".join(t.get_name() for t in tasks) or "no channel")
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -49,5 +54,6 @@ async def serve(conf: Settings, stop: asyncio.Event | None = None) -> None:
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-        scheduler.shutdown(wait=False)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         runtime.close()

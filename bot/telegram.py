@@ -641,8 +641,11 @@ def build_application(runtime: Runtime, settings: Any = None, **overrides: Any) 
     return TelegramChannel(runtime, tsettings)
 
 
-async def run_telegram(runtime: Runtime, settings: Any = None, stop: asyncio.Event | None = None) -> None:
-    """Run the Telegram bot until SIGINT/SIGTERM (or `stop` is set), then stop cleanly."""
+async def run_telegram(runtime: Runtime, settings: Any = None, stop: asyncio.Event | None = None,
+                       on_started: Callable[[TelegramChannel], Any] | None = None) -> None:
+    """Run the Telegram bot until SIGINT/SIGTERM (or `stop` is set), then stop cleanly.
+
+    `on_started(channel)` runs once the bot is up (e.g. to put the reminders on its JobQueue)."""
     from handlers.nlu import warm_up
 
     await asyncio.get_running_loop().run_in_executor(None, warm_up)
@@ -653,6 +656,8 @@ async def run_telegram(runtime: Runtime, settings: Any = None, stop: asyncio.Eve
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     await channel.start()
+    if on_started is not None:
+        on_started(channel)
     try:
         await stop.wait()
     finally:
