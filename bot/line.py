@@ -71,6 +71,7 @@ from linebot.v3.webhooks import (
 from handlers.messages import Attachment, Choice, Incoming, Reply
 
 from .runtime import PushResult, Runtime
+from .textsplit import split_text as _split_text
 
 log = logging.getLogger("kpibot.line")
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -171,26 +172,8 @@ def _image_mime(data: bytes) -> str:
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces of at most ``limit`` characters, cut at line ends where possible."""
-    text = text.strip("\n") or " "
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not pieces:
-        pieces.append(current or " ")
-    return pieces
+    """LINE's 5,000-character text messages, split at line ends."""
+    return _split_text(text, limit)
 
 
 def _label(text: str, limit: int = MAX_LABEL) -> str:

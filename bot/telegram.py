@@ -60,6 +60,7 @@ from telegram.request import HTTPXRequest
 from handlers.messages import Attachment, Choice, Incoming, Reply
 
 from .runtime import PushResult, Runtime
+from .textsplit import split_text as _split_text
 
 log = logging.getLogger("kpibot.telegram")
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -590,25 +591,8 @@ def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Telegram's 4,096-character messages, split at line ends."""
-    if len(text) <= limit:
-        return [text or "…"]
-    chunks, current = [], ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
-        if current and len(current) + 1 + len(line) > limit:
-            chunks.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        chunks.append(current)
-    return chunks
+    """Telegram's 4,096-character messages, split at line ends (Telegram refuses blank texts)."""
+    return [piece if piece.strip() else "…" for piece in _split_text(text, limit)]
 
 
 def _label_of(message: Message, data: str) -> str:
