@@ -245,14 +245,20 @@ class Conversation:
         return evaluate(slot.kpi, inputs, unit=ctx.unit.name, unit_attributes=ctx.unit.attributes,
                         case=slot.agreement.cases.get(slot.kpi.id))
 
-    def _card(self, ctx: Ctx, state: dict[str, Any]) -> list[Reply]:
+    def _checked(self, ctx: Ctx, state: dict[str, Any]) -> tuple[Slot, Evaluation | Reply]:
+        """The flow's KPI and its evaluation, or the Thai refusal (the flow ends; nothing is stored)."""
         slot = ctx.slot(state["slot"])
         assert slot is not None
         try:
-            result = self._evaluate(ctx, slot, state)
+            return slot, self._evaluate(ctx, slot, state)
         except EvaluationError as exc:
             self.store.set_state(ctx.msg.chat_key, None)
-            return [Reply(f"ยังไม่ได้บันทึกค่ะ: {exc.th}\n{self._how_to(slot)}")]
+            return slot, Reply(f"ยังไม่ได้บันทึกค่ะ: {exc.th}\n{self._how_to(slot)}")
+
+    def _card(self, ctx: Ctx, state: dict[str, Any]) -> list[Reply]:
+        slot, result = self._checked(ctx, state)
+        if isinstance(result, Reply):
+            return [result]
         period = state.get("period") or period_for(slot.kpi, ctx.today)
         state.update(awaiting="confirm", period=period)
         self.store.set_state(ctx.msg.chat_key, state)
@@ -293,13 +299,9 @@ class Conversation:
         return f"ตัวอย่าง: “รายงาน ตชว.{number} {spec.name} 12”"
 
     def _save(self, ctx: Ctx, state: dict[str, Any]) -> list[Reply]:
-        slot = ctx.slot(state["slot"])
-        assert slot is not None
-        try:
-            result = self._evaluate(ctx, slot, state)
-        except EvaluationError as exc:
-            self.store.set_state(ctx.msg.chat_key, None)
-            return [Reply(f"ยังไม่ได้บันทึกค่ะ: {exc.th}")]
+        slot, result = self._checked(ctx, state)
+        if isinstance(result, Reply):
+            return [result]
         inputs = {k: str(v) for k, v in state["inputs"].items()}
         if slot.kpi.rubric.steps:
             inputs["steps"] = list(state.get("steps") or [])
