@@ -191,8 +191,12 @@ class SqliteStore:
         return _aware(self.clock.now())
 
     def _rows(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        """A read (SELECT/WITH only) straight on the connection: sqlite-utils' query() wraps every
+        statement in a SAVEPOINT in case it writes, three statements per read; ours never write."""
         with self._lock:
-            return list(self.db.query(sql, params or []))
+            cursor = self.db.conn.execute(sql, params or [])
+            keys = [d[0] for d in cursor.description]
+            return [dict(zip(keys, row, strict=True)) for row in cursor]
 
     def _row(self, sql: str, params: Any = None) -> dict[str, Any] | None:
         rows = self._rows(sql, params)

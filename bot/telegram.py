@@ -55,11 +55,11 @@ from telegram.ext import (
     Defaults,
     TypeHandler,
 )
-from telegram.request import HTTPXRequest
 
 from handlers.messages import Attachment, Choice, Incoming, Reply
 
 from .runtime import PushResult, Runtime
+from .telegram_http import make_request
 from .textsplit import split_text as _split_text
 
 log = logging.getLogger("kpibot.telegram")
@@ -111,6 +111,7 @@ class TelegramSettings:
     rate_limit: bool = True  # AIORateLimiter + per-chat pacing (off only in benchmarks)
     concurrency: int = 8  # updates in flight at once (one at a time per person)
     set_commands: bool = True
+    http: str = "aiohttp"  # PTB's transport: "aiohttp" (bot/telegram_http.py) or "httpx" (PTB's default)
 
     @classmethod
     def from_env(cls, token: str | None = None, env: dict[str, str] | None = None) -> TelegramSettings:
@@ -127,6 +128,7 @@ class TelegramSettings:
             webhook_listen=env.get("KPIBOT_TELEGRAM_WEBHOOK_LISTEN") or "0.0.0.0",
             webhook_port=int(env.get("KPIBOT_TELEGRAM_WEBHOOK_PORT") or 8443),
             poll_timeout=int(env.get("KPIBOT_TELEGRAM_POLL_TIMEOUT") or 30),
+            http=env.get("KPIBOT_TELEGRAM_HTTP") or "aiohttp",
         )
 
 
@@ -239,10 +241,8 @@ class TelegramChannel:
             .base_url(s.base_url)
             .base_file_url(s.base_file_url)
             .defaults(Defaults(tzinfo=BANGKOK))
-            .request(HTTPXRequest(connection_pool_size=max(8, s.concurrency * 2), read_timeout=15,
-                                  write_timeout=30, connect_timeout=10, pool_timeout=10))
-            .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=s.poll_timeout + 10,
-                                              connect_timeout=10, pool_timeout=10))
+            .request(make_request(s.http, max(8, s.concurrency * 2), read_timeout=15))
+            .get_updates_request(make_request(s.http, 2, read_timeout=10))  # + the poll's own timeout
             .concurrent_updates(PerPersonUpdateProcessor(max(1, s.concurrency)))
         )
         if s.rate_limit:

@@ -68,6 +68,13 @@ def latest(submissions: list[Submission]) -> Submission | None:
     return max(submissions, key=lambda s: (s.period, s.version))
 
 
+def by_kpi(submissions: list[Submission]) -> dict[str, list[Submission]]:
+    grouped: dict[str, list[Submission]] = {}
+    for sub in submissions:
+        grouped.setdefault(sub.kpi_id, []).append(sub)
+    return grouped
+
+
 _EVALUATIONS: dict[tuple[Any, ...], tuple[Kpi, Evaluation]] = {}
 
 
@@ -98,9 +105,12 @@ class UnitScore:
 def unit_score(store: Store, catalogs: Mapping[str, Catalog], unit: Unit, today: date) -> UnitScore:
     by_catalog: dict[str, tuple[Agreement, Catalog, dict[str, int | None]]] = {}
     evaluations: dict[str, Evaluation | None] = {}
+    figures: dict[str, dict[str, list[Submission]]] = {}  # catalog -> KPI -> current rows: one query a catalog
     for slot in slots(store, catalogs, unit, today):
         entry = by_catalog.setdefault(slot.catalog.id, (slot.agreement, slot.catalog, {}))
-        sub = latest(store.current(unit.id, slot.catalog.id, slot.kpi.id))
+        if slot.catalog.id not in figures:
+            figures[slot.catalog.id] = by_kpi(store.current(unit.id, slot.catalog.id))
+        sub = latest(figures[slot.catalog.id].get(slot.kpi.id, []))
         result = evaluate_submission(slot, unit, sub) if sub else None
         evaluations[slot.key] = result
         entry[2][slot.kpi.id] = result.level if result else None

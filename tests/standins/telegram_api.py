@@ -103,6 +103,7 @@ class TelegramStandIn:
         self.port = port
         self.calls: list[Call] = []
         self.messages: list[SentMessage] = []
+        self._message_index: dict[tuple[int, int], SentMessage] = {}  # (chat, message id): edits look up in O(1)
         self.callback_answers: list[dict[str, Any]] = []
         self.commands: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] = {}
@@ -328,7 +329,7 @@ class TelegramStandIn:
         return [m for m in self.messages if chat_id is None or m.chat_id == int(chat_id)]
 
     def message(self, chat_id: int, message_id: int) -> SentMessage | None:
-        return next((m for m in self.messages if m.chat_id == chat_id and m.message_id == message_id), None)
+        return self._message_index.get((int(chat_id), int(message_id)))
 
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -526,6 +527,7 @@ class TelegramStandIn:
                            file["data"] if file else None, file["file_name"] if file else None,
                            time=time.monotonic())
         self.messages.append(sent)
+        self._message_index[(sent.chat_id, sent.message_id)] = sent
         self._tell(sent)
         return self._as_update_message(sent)
 
