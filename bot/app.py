@@ -12,12 +12,14 @@ from scoring.loader import load_all
 from .config import Settings
 from .runtime import Runtime
 from .store import SqliteStore
+from .worker import WorkerSpec
 
 log = logging.getLogger("kpibot")
 
 
 async def serve(conf: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run every configured channel with one Runtime (one store thread) until SIGINT/SIGTERM or `stop`.
+    """Run every configured channel with one Runtime until SIGINT/SIGTERM or `stop`. With a second core
+    the conversation core runs in its own process (bot/worker.py; KPIBOT_CONVERSATION=inline keeps it here).
 
     Reminders run on APScheduler on this same loop: python-telegram-bot's JobQueue when Telegram runs,
     else a plain AsyncIOScheduler; either way they go out through every running channel.
@@ -26,7 +28,9 @@ async def serve(conf: Settings, stop: asyncio.Event | None = None) -> None:
     from .reminders import install, start_scheduler
     from .telegram import run_telegram
 
-    runtime = Runtime(lambda: SqliteStore(conf.db, conf.evidence_dir), load_all())
+    worker = WorkerSpec(str(conf.db), str(conf.evidence_dir)) if conf.conversation_process else None
+    runtime = Runtime(lambda: SqliteStore(conf.db, conf.evidence_dir), load_all(), worker=worker)
+    await runtime.start()  # the conversation process warms up before the first update is fetched
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -15,6 +15,7 @@ class Settings:
     telegram_token: str | None
     line_secret: str | None
     line_token: str | None
+    conversation_process: bool = False  # the conversation core in its own process (bot/worker.py)
 
     @property
     def evidence_dir(self) -> Path:
@@ -34,4 +35,15 @@ def settings() -> Settings:
         telegram_token=os.environ.get("TELEGRAM_BOT_TOKEN") or None,
         line_secret=os.environ.get("LINE_CHANNEL_SECRET") or None,
         line_token=os.environ.get("LINE_CHANNEL_ACCESS_TOKEN") or None,
+        conversation_process=_conversation_process(os.environ.get("KPIBOT_CONVERSATION", "")),
     )
+
+
+def _conversation_process(value: str) -> bool:
+    """KPIBOT_CONVERSATION=process|inline; unset: a process when the machine has a second core."""
+    value = value.strip().lower()
+    if value in ("process", "inline"):
+        return value == "process"
+    if value:
+        raise ValueError(f"KPIBOT_CONVERSATION={value!r}: use 'process' or 'inline'")
+    return (os.cpu_count() or 1) > 1

@@ -632,7 +632,10 @@ async def run_telegram(runtime: Runtime, settings: Any = None, stop: asyncio.Eve
     `on_started(channel)` runs once the bot is up (e.g. to put the reminders on its JobQueue)."""
     from handlers.nlu import warm_up
 
-    await asyncio.get_running_loop().run_in_executor(None, warm_up)
+    if runtime.worker is None:  # Thai NLP's first calls take about a second: not in the first update
+        await asyncio.get_running_loop().run_in_executor(None, warm_up)
+    else:
+        await runtime.start()  # the conversation process warms up its own
     channel = build_application(runtime, settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -14,6 +14,7 @@ from bot.demo import build
 from bot.runtime import Runtime
 from bot.store import SqliteStore
 from bot.telegram import TelegramChannel, TelegramSettings
+from bot.worker import WorkerSpec
 from tests.standins.telegram_api import TelegramStandIn
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -54,10 +55,14 @@ def make_db(tmp_path: Path, catalogs_today=None) -> tuple[Path, Path]:
 
 @contextlib.asynccontextmanager
 async def running_bot(tmp_path: Path, catalogs, *, start: bool = True, api: TelegramStandIn | None = None,
-                      **settings) -> AsyncIterator[Bot]:
+                      process: bool = False, **settings) -> AsyncIterator[Bot]:
+    """The bot against a stand-in; `process=True` runs the conversation in its own process, as
+    `kpibot run` does on a machine with two cores (the test's store is then the parent's connection)."""
     no_proxy()
     db, evidence = make_db(tmp_path)
-    runtime = Runtime(lambda: SqliteStore(db, evidence), catalogs)
+    runtime = Runtime(lambda: SqliteStore(db, evidence), catalogs,
+                      worker=WorkerSpec(str(db), str(evidence)) if process else None)
+    await runtime.start()
     own_api = api is None
     api = api or TelegramStandIn(token=TOKEN)
     if own_api:

@@ -20,6 +20,8 @@ from .telegram_setup import GROUP, MUEANG_CHIEF, MUEANG_OFFICER, PROVINCE_CHIEF,
 
 REPORT = "รายงาน ตชว.1 เบิกจ่าย ๙๒.๕%"
 OFFICER = TG[MUEANG_OFFICER]
+# the conversation inline, and in its own process as `kpibot run` runs it on two cores
+BOTH_MODES = pytest.mark.parametrize("process", [False, True], ids=["inline", "process"])
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +63,9 @@ async def test_registration_by_deep_link(tmp_path, catalogs):
         assert "ถูกใช้ไปแล้ว" in again.text
 
 
-async def test_report_by_text_then_confirm_button_edits_the_card(tmp_path, catalogs):
-    async with running_bot(tmp_path, catalogs) as bot:
+@BOTH_MODES
+async def test_report_by_text_then_confirm_button_edits_the_card(tmp_path, catalogs, process):
+    async with running_bot(tmp_path, catalogs, process=process) as bot:
         bot.api.inject_message(OFFICER, REPORT)
         (card,) = await bot.api.wait_sent(OFFICER)
         assert "ร้อยละการใช้จ่ายงบประมาณ: ร้อยละ 92.5" in card.text and "ยืนยันบันทึกไหมคะ" in card.text
@@ -78,8 +81,9 @@ async def test_report_by_text_then_confirm_button_edits_the_card(tmp_path, catal
         assert sub.inputs == {"percent": "92.5"} or "92.5" in sub.inputs.values()
 
 
-async def test_report_by_buttons_only(tmp_path, catalogs):
-    async with running_bot(tmp_path, catalogs) as bot:
+@BOTH_MODES
+async def test_report_by_buttons_only(tmp_path, catalogs, process):
+    async with running_bot(tmp_path, catalogs, process=process) as bot:
         bot.api.inject_message(OFFICER, "/report")
         (ask,) = await bot.api.wait_sent(OFFICER)
         assert ask.text.startswith("ตัวชี้วัดไหนคะ")
@@ -100,8 +104,9 @@ async def test_report_by_buttons_only(tmp_path, catalogs):
         await bot.api.wait_for(lambda: len(bot.api.callback_answers) == 2, what="both presses answered")
 
 
-async def test_photo_and_pdf_are_downloaded_stored_hashed_and_linked(tmp_path, catalogs):
-    async with running_bot(tmp_path, catalogs) as bot:
+@BOTH_MODES
+async def test_photo_and_pdf_are_downloaded_stored_hashed_and_linked(tmp_path, catalogs, process):
+    async with running_bot(tmp_path, catalogs, process=process) as bot:
         photo = jpeg_with_exif()
         bot.api.inject_photo(OFFICER, photo, caption="หลักฐาน ตชว.1 เบิกจ่าย")
         (stored,) = await bot.api.wait_sent(OFFICER)
