@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import socket
 import time
 from datetime import date
 
 import aiohttp
+import pytest
 
 from bot.app import serve
 from bot.config import settings
@@ -42,6 +45,7 @@ async def test_run_serves_telegram_and_line_from_one_database(tmp_path, monkeypa
         "KPIBOT_TELEGRAM_BASE_FILE_URL": telegram.base_file_url, "KPIBOT_TELEGRAM_POLL_TIMEOUT": "2",
         "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": line.token,
         "KPIBOT_LINE_API_URL": line.url, "KPIBOT_LINE_HOST": "127.0.0.1", "KPIBOT_LINE_PORT": str(port),
+        "KPIBOT_CONVERSATION": "process",  # as on any machine with two cores
     }.items():
         monkeypatch.setenv(name, value)
     stop = asyncio.Event()
@@ -77,3 +81,16 @@ async def test_run_serves_telegram_and_line_from_one_database(tmp_path, monkeypa
         await line.stop()
         await telegram.stop()
     assert server.done() and server.exception() is None
+    assert multiprocessing.active_children() == []  # the conversation process left with the bot
+
+
+def test_conversation_mode_from_the_environment(monkeypatch):
+    monkeypatch.setenv("KPIBOT_CONVERSATION", "inline")
+    assert settings().conversation_process is False
+    monkeypatch.setenv("KPIBOT_CONVERSATION", "process")
+    assert settings().conversation_process is True
+    monkeypatch.delenv("KPIBOT_CONVERSATION")
+    assert settings().conversation_process is ((os.cpu_count() or 1) > 1)
+    monkeypatch.setenv("KPIBOT_CONVERSATION", "threads")
+    with pytest.raises(ValueError, match="process.*inline"):
+        settings()
