@@ -33,6 +33,8 @@ from linebot.v3.webhooks import MessageEvent, TextMessageContent
 from bot.demo import build
 from bot.line import LineConfig, build_line_app
 from bot.runtime import Runtime
+from bot.store import SqliteStore
+from bot.worker import WorkerSpec
 from handlers.nlu import warm_up
 from scoring.loader import load_all
 from tests.standins.line_api import Events, LineStandIn, sign, webhook_body
@@ -107,36 +109,57 @@ def _echo_app(api_url: str, token: str) -> web.Application:
     return app
 
 
+async def _full(catalogs, ms: int, process: bool) -> float:
+    """The full bot as `kpibot run` runs it (conversation process) or all in one process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db, evidence = Path(tmp) / "bench.sqlite3", Path(tmp) / "evidence"
+        store = build(str(db), str(evidence), TODAY, figures=False)
+        users = [f"Ubench{i:027d}" for i in range(USERS)]
+        for i, user in enumerate(users):  # the 8 district officers, each on 3 LINE accounts
+            store.link_identity(1 + i % 8, "line", user)
+        store.close()
+        api = await LineStandIn().start()
+        runtime = Runtime(lambda: SqliteStore(db, evidence), catalogs,
+                          worker=WorkerSpec(str(db), str(evidence)) if process else None)
+        await runtime.start()
+        config = LineConfig(secret=SECRET, token=api.token, api_url=api.url)
+        app, _channel = build_line_app(runtime, config, clock=lambda: ms / 1000 + 1)
+        runner, url = await _serve(app)
+        steps = [("text", "รายงาน ตชว.1 เบิกจ่าย ๙๒.๕%"), ("postback", "ok"), ("text", "คะแนนปัจจุบัน")]
+        try:
+            return await _drive(url, api, users, steps, ms)
+        finally:
+            await runner.cleanup()
+            runtime.close()
+            await api.stop()
+
+
+async def _echo(ms: int) -> float:
+    api = await LineStandIn().start()
+    users = [f"Ubench{i:027d}" for i in range(USERS)]
+    echo_runner, echo_url = await _serve(_echo_app(api.url, api.token))
+    try:
+        return await _drive(echo_url, api, users, [("text", "สวัสดี")] * 3, ms)
+    finally:
+        await echo_runner.cleanup()
+        await api.stop()
+
+
 async def _run() -> None:
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     logging.basicConfig(level=logging.ERROR)
     warm_up()
     catalogs = load_all()
     ms = int(datetime(2025, 6, 10, 10, 0, tzinfo=BANGKOK).timestamp() * 1000)
-    with tempfile.TemporaryDirectory() as tmp:
-        api = await LineStandIn().start()
-        runtime = Runtime(lambda: build(str(Path(tmp) / "bench.sqlite3"), str(Path(tmp) / "evidence"), TODAY,
-                                        figures=False), catalogs)
-        users = [f"Ubench{i:027d}" for i in range(USERS)]
-        for i, user in enumerate(users):  # the 8 district officers, each on 3 LINE accounts
-            await runtime.call(runtime.store.link_identity, 1 + i % 8, "line", user)
-        config = LineConfig(secret=SECRET, token=api.token, api_url=api.url)
-        app, channel = build_line_app(runtime, config, clock=lambda: ms / 1000 + 1)
-        runner, url = await _serve(app)
-        steps = [("text", "รายงาน ตชว.1 เบิกจ่าย ๙๒.๕%"), ("postback", "ok"), ("text", "คะแนนปัจจุบัน")]
-        try:
-            full = await _drive(url, api, users, steps, ms)
-        finally:
-            await runner.cleanup()
-            runtime.close()
-        echo_runner, echo_url = await _serve(_echo_app(api.url, api.token))
-        try:
-            echo = await _drive(echo_url, api, users, [("text", "สวัสดี")] * 3, ms)
-        finally:
-            await echo_runner.cleanup()
-            await api.stop()
+    full = inline = echo = 0.0
+    for _round in range(2):  # alternated, best of each
+        full = max(full, await _full(catalogs, ms, process=True))
+        inline = max(inline, await _full(catalogs, ms, process=False))
+        echo = max(echo, await _echo(ms))
     print(f"line: full bot {full:,.0f} webhook events/s, bare SDK echo {echo:,.0f}/s, "
-          f"ratio {full / echo:.2f} ({USERS} users × {CYCLES} cycles × 3, closed loop, reply token)")
+          f"ratio {full / echo:.2f} ({USERS} users × {CYCLES} cycles × 3, closed loop, reply token; best of 2)")
+    print(f"line: for the record: full bot with the conversation inline (one process) {inline:,.0f}/s "
+          f"(ratio {inline / echo:.2f})")
 
 
 def main() -> None:

@@ -2,9 +2,13 @@
 
 - One ``sqlite_utils.Database`` per store, guarded by a ``threading.RLock``: channels may call from a
   worker thread, and a Database must never be used by two threads at once (DESIGN.md).
-- WAL journal, ``synchronous=NORMAL``, foreign keys on; every write runs in ``db.atomic()`` together
+- WAL journal, ``synchronous=NORMAL``, foreign keys on; every write runs in one transaction together
   with its audit row, so a failure leaves nothing half-written, and a method that writes returns only
   after its transaction has committed (unless the caller wrapped it in ``batch()``).
+- Several connections may write the same file (`kpibot run` has two processes). The connection is in
+  autocommit mode and our transactions begin IMMEDIATE: the write lock is taken first, waiting up to
+  the busy timeout, so a transaction that reads and then writes never meets SQLITE_BUSY_SNAPSHOT
+  ("database is locked" at once, which no timeout cures) when the other side committed in between.
 - Datetimes are stored as ISO strings with their offset and returned as aware datetimes; a naive
   datetime given to the store is taken as Thailand time (UTC+7).
 - Submissions are append-only (triggers refuse UPDATE and DELETE). A correction is a new version; a
@@ -151,7 +155,7 @@ class SqliteStore:
         self._lock = threading.RLock()
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10, isolation_level=None)
         self.db = sqlite_utils.Database(conn)
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA busy_timeout = 10000")
@@ -179,13 +183,36 @@ class SqliteStore:
 
         Writes inside commit when the outermost block ends; the lock is held throughout.
         """
-        with self._lock, self.db.atomic():
+        with self._transaction():
             yield self
 
     @contextmanager
     def _write(self) -> Iterator[sqlite_utils.Database]:
-        with self._lock, self.db.atomic():
+        with self._transaction():
             yield self.db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT (a savepoint when nested), under the lock; rolled back on error."""
+        with self._lock:
+            conn = self.db.conn
+            if conn.in_transaction:
+                with self.db.atomic():  # a savepoint inside the outer transaction
+                    yield
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def _now(self) -> datetime:
         return _aware(self.clock.now())

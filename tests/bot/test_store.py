@@ -405,3 +405,33 @@ def test_naive_datetimes_are_thai_time(store, officer):
     s = store.add_submission(NewSubmission(officer.id, "yala-mueang", "c", "t1", "round", {}, 2, "console", "1",
                                            datetime(2025, 6, 1, 8, 0)))
     assert s.sent_at == datetime(2025, 6, 1, 1, 0, tzinfo=UTC)
+
+
+def test_two_connections_writing_at_once_never_see_database_is_locked(store, officer, tmp_path):
+    """`kpibot run` writes from two processes (the conversation's submissions, the channels' event ids
+    and reminders). A write transaction that reads first must not fail when the other side commits in
+    between (SQLite's BUSY_SNAPSHOT, which no busy timeout cures): transactions begin IMMEDIATE."""
+    from bot.line import first_delivery
+
+    other = SqliteStore(tmp_path / "kpibot.sqlite3", tmp_path / "evidence", clock=FixedClock())
+    errors: list[BaseException] = []
+
+    def events() -> None:
+        try:
+            for i in range(400):
+                first_delivery(other, f"event-{i}", datetime(2025, 6, 20, 9, 0, tzinfo=BKK))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=events)
+    writer.start()
+    saved = 0
+    try:
+        for i in range(400):
+            store.add_submission(new(officer.id, value=str(50 + i % 40), kpi=f"t{i % 5}", message=f"m{i}"))
+            saved += 1
+    finally:
+        writer.join()
+        other.close()
+    assert errors == [] and saved == 400
+    assert store.db.execute("SELECT COUNT(*) FROM channel_events").fetchone()[0] == 400
