@@ -1,13 +1,28 @@
-"""Named inputs: "ช่องทาง 3 โพสต์ 4", "3 ช่องทาง 4 ครั้ง", "overdue=489204.87, total=33109323.18",
-"ลูกหนี้คงเหลือ 33,109,323.18 หนี้เกินกำหนด 489,204.87" -> the KPI's input ids."""
+"""Numbers go to a KPI's inputs by meaning, not by position.
+
+Each number carries what stands around it: its unit word ("24 ครัวเรือน", "1,234,567 บาท", "92.5%"), its
+label words ("ได้รับจัดสรร 3,200,000", "สมัครใหม่ 1,250 คน"), and its role in "X จาก Y" / "X/Y" (X is the
+numerator of the KPI's derived percent, Y the denominator). These are matched against the KPI's inputs
+(id, `unit`, name words, curated synonyms). Guarantees:
+
+- a number never goes into an input whose unit contradicts it (a count into a percent, baht into a
+  percent, a percent into a count) or whose min/max it breaks (1,250 is not a percent of at most 100);
+- a derived input (a percent the catalog derives from counts or amounts) is never set from a raw number
+  when its sources were given: the raw number is reported as dropped;
+- a bare number after a KPI whose main input is a percent is that percent; a bare number for a KPI with
+  one input is that input; otherwise a number that cannot be placed with confidence is returned as
+  `unplaced`, so the conversation asks for it by name instead of guessing.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from scoring.model import Input, Kpi
 
+from .measures import compatible, family, unit_after
 from .numbers import Found
 from .text import basic, compact, tokenize
 
@@ -18,13 +33,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "ครั้ง": ("ครั้ง", "รอบ"),
     "channels": ("ช่องทาง", "channel", "ช่อง", "เพจ", "platform"),
     "ช่องทาง": ("ช่องทาง", "ช่อง"),
-    "growth": ("รายได้เพิ่ม", "เพิ่มขึ้น", "โต", "growth", "รายได้"),
+    "growth": ("รายได้เพิ่ม", "เพิ่มขึ้น", "โต", "growth", "รายได้", "ยอดขาย"),
     "overdue": ("ค้างชำระ", "เกินกำหนด", "หนี้ค้าง", "overdue", "หนี้เสีย", "b"),
     "total": ("ลูกหนี้คงเหลือ", "คงเหลือ", "ลูกหนี้ทั้งหมด", "หนี้ทั้งหมด", "total", "a"),
-    "spent": ("ใช้จ่าย", "เบิกจ่าย", "เบิกได้", "จ่ายได้", "ใช้ไป", "เบิกไป", "spent"),
-    "allocated": ("จัดสรร", "ได้รับ", "งบทั้งหมด", "ทั้งหมด", "วงเงิน", "allocated", "budget"),
+    "spent": ("ใช้จ่าย", "เบิกจ่าย", "เบิกได้", "จ่ายได้", "ใช้ไป", "เบิกไป", "spent", "จ่ายไป", "ใช้แล้ว"),
+    "allocated": ("จัดสรร", "ได้รับ", "งบทั้งหมด", "ทั้งหมด", "วงเงิน", "allocated", "budget", "งบประมาณทั้งหมด"),
     "households": ("ครัวเรือน", "หลังคาเรือน", "ราย", "คน"),
-    "members": ("สมาชิก", "สมัคร", "members"),
+    "members": ("สมาชิก", "สมัคร", "members", "สมาชิกใหม่"),
     "women": ("สตรี", "ผู้หญิง", "women"),
     "media": ("สื่อ", "ชิ้น", "คลิป", "media"),
     "places": ("แห่ง", "ชุมชนท่องเที่ยว", "cddพาเที่ยว", "พาเที่ยว", "places"),
@@ -36,6 +51,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 _PAIR = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9_]*)\s*[=:：]\s*$")
 _GENERIC = frozenset({"ร้อยละ", "จำนวน", "ของ", "การ", "ที่", "และ", "ได้", "ใน", "ทั้ง", "ปี", "ให้", "จาก"})
+# "X จาก Y", "X/Y", "Y ทั้งหมด": Y is the base (denominator) of the KPI's derived percent
+_BASE_BEFORE = re.compile(r"(?:(?:จาก|/)[^\d]{0,30}|(?:ทั้งหมด|ทั้งสิ้น|เป้าหมาย|เป้า)\s*[=:]?\s*)$")
+_PART_AFTER = re.compile(r"^\s*(?:\S{0,12}\s*)?(?:จาก|/)")
 
 
 _LEXICONS: dict[tuple[int, str], tuple[Kpi, list[str]]] = {}
@@ -58,11 +76,13 @@ def _build_lexicon(inp: Input, kpi: Kpi) -> list[str]:
     """Words that name an input: its id, unit, curated synonyms, and words of its name that do not
     merely name the KPI (an alias like "นวัตวิถี" says which KPI, not which of its inputs)."""
     words: set[str] = {inp.id.lower()}
-    if inp.unit:
+    # a unit word names the input only when no other input of the KPI is measured in it (บาท does not
+    # tell the amount spent from the amount allocated)
+    shared = sum(1 for other in kpi.inputs if other.unit and other.unit == inp.unit) > 1
+    if inp.unit and not shared:
         words.add(compact(inp.unit))
-    words.update(compact(w) for w in SYNONYMS.get(inp.id, ()))
-    if inp.unit:
         words.update(compact(w) for w in SYNONYMS.get(inp.unit, ()))
+    words.update(compact(w) for w in SYNONYMS.get(inp.id, ()))
     aliases = [compact(basic(a)) for a in kpi.aliases]
     name = re.sub(r"\(.*?\)", " ", basic(inp.name))
     for tok in tokenize(name):
@@ -76,7 +96,7 @@ def _is_percent(inp: Input) -> bool:
     return (inp.unit or "") in PERCENT_UNITS
 
 
-def _match(segment: str, inp: Input, lex: list[str]) -> int:
+def _match(segment: str, lex: list[str]) -> int:
     """How well a label names an input: the length of the longest lexicon word it contains."""
     flat = compact(segment)
     for word in lex:
@@ -89,62 +109,209 @@ def _match(segment: str, inp: Input, lex: list[str]) -> int:
     return 0
 
 
-def named_inputs(text: str, found: list[Found], kpi: Kpi, percent_by_unit: bool = True) -> dict[str, Decimal]:
-    """Values in `found` whose label (the words before) or unit (the word after) names an input."""
-    if not kpi.inputs or not found:
-        return {}
-    lex = {inp.id: _lexicon(inp, kpi) for inp in kpi.inputs if inp.kind == "number"}
-    inputs = [inp for inp in kpi.inputs if inp.id in lex]
-    result: dict[str, Decimal] = {}
-    # 1. key=value with the input id
+@dataclass
+class Placement:
+    """Where the numbers of a message went, for one KPI."""
+
+    inputs: dict[str, Decimal] = field(default_factory=dict)
+    unplaced: list[Found] = field(default_factory=list)  # numbers that could not be placed with confidence
+    dropped: list[tuple[str, Decimal]] = field(default_factory=list)  # raw figures for derived inputs
+    why: dict[str, str] = field(default_factory=dict)  # input id -> how it was recognised (kpibot parse)
+
+
+def _roles(kpi: Kpi) -> tuple[set[str], set[str]]:
+    """Names in the numerators and in the denominators of the KPI's derived figures."""
+    parts: set[str] = set()
+    bases: set[str] = set()
+    for expr in kpi.derive.values():
+        text = expr.text
+        head, slash, tail = text.partition("/")
+        for name in expr.names:
+            if slash and re.search(rf"\b{re.escape(name)}\b", tail):
+                bases.add(name)
+            elif re.search(rf"\b{re.escape(name)}\b", head):
+                parts.add(name)
+    return parts, bases
+
+
+def _fits(value: Decimal, inp: Input) -> bool:
+    if inp.min is not None and value < inp.min:
+        return False
+    return not (inp.max is not None and value > inp.max)
+
+
+def _blank(text: str, words: list[str]) -> str:
+    out = text
+    for word in words:
+        if len(compact(word)) >= 3:
+            out = re.sub(re.escape(word), " ", out, flags=re.IGNORECASE)
+    return out
+
+
+def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None = None) -> Placement:
+    """Put the numbers `found` in (clean, masked) `text` into `kpi`'s inputs (see the module doc)."""
+    result = Placement()
+    numeric = [inp for inp in kpi.inputs if inp.kind == "number"]
+    if not numeric or not found:
+        result.unplaced = list(found)
+        return result
+    aliases = sorted({basic(a) for a in (alias_words if alias_words is not None else kpi.aliases)},
+                     key=len, reverse=True)
+    lex = {inp.id: _lexicon(inp, kpi) for inp in numeric}
+    parts, bases = _roles(kpi)
+    base_names = bases | {n for expr in kpi.derive.values() for n in expr.names if n in kpi.constants}
+    # 1. key=value with the input id ("overdue=489204.87")
     rest: list[int] = []
     for n, f in enumerate(found):
         m = _PAIR.search(text[max(0, f.start - 40):f.start])
         if m and kpi.input(m.group("key").lower()) is not None:
-            result[m.group("key").lower()] = f.value.value
+            result.inputs[m.group("key").lower()] = f.value.value
+            result.why[m.group("key").lower()] = "ชื่อข้อมูล="
         else:
             rest.append(n)
-    # 2. labels before or units after: try both styles, keep the one that names more inputs
-    befores, afters = [], []
-    for idx, n in enumerate(rest):
-        f = found[n]
-        prev_end = found[rest[idx - 1]].end if idx else 0
-        next_start = found[rest[idx + 1]].start if idx + 1 < len(rest) else len(text)
-        befores.append(text[prev_end:f.start])
-        after = text[f.end:next_start].strip()
-        afters.append(after.split(" ")[0] if after else "")
-    best: dict[str, Decimal] = {}
-    best_strength = 0
-    for labels in (befores, afters):
-        chosen, strength = _assign([found[n] for n in rest], labels, inputs, lex, percent_by_unit)
-        if (len(chosen), strength) > (len(best), best_strength):
-            best, best_strength = chosen, strength
-    for key, value in best.items():
-        result.setdefault(key, value)
+    values = [found[n] for n in rest]
+    # 2. evidence around each number: the label before it, the words after it, its unit word, its role
+    befores, afters, units, roles = [], [], [], []
+    for idx, f in enumerate(values):
+        prev_end = values[idx - 1].end if idx else 0
+        next_start = values[idx + 1].start if idx + 1 < len(values) else len(text)
+        before = text[prev_end:f.start]
+        after = text[f.end:next_start]
+        befores.append(before)
+        afters.append(after.strip().split(" ")[0] if after.strip() else "")
+        unit = unit_after(text, f.end)
+        last = idx + 1 == len(values)
+        # in "ช่องทาง 3 โพสต์ 4" the word after 3 labels 4; it is 3's unit only when more follows it
+        own_unit = unit is not None and (last or text[unit[1]:next_start].strip() != "" or not before.strip())
+        units.append(unit[0] if unit and own_unit else None)
+        role = None
+        if _BASE_BEFORE.search(before[-40:]):
+            role = "base"
+        elif _PART_AFTER.match(after):
+            role = "part"
+        roles.append(role)
+    from scoring.evaluate import primary_input
+
+    main = primary_input(kpi)
+    main_spec = kpi.input(main) if main else None
+    if main_spec is not None and (main_spec.kind != "number" or not _is_percent(main_spec)):
+        main_spec = None
+    best: tuple[tuple[int, float], dict[str, tuple[float, str]]] | None = None
+    for style in ("before", "after"):
+        chosen = _assign(values, befores if style == "before" else afters, units, roles, numeric, lex,
+                         parts, base_names, result.inputs, kpi, aliases, main_spec)
+        strength = (len(chosen), sum(s for s, _w in chosen.values()))
+        if best is None or strength > best[0]:
+            best = (strength, chosen)
+    chosen = best[1] if best else {}
+    placed: set[int] = set()
+    for key, (_s, how) in chosen.items():
+        v = int(how.split("#", 1)[1])
+        result.inputs.setdefault(key, values[v].value.value)
+        result.why[key] = how.split("#", 1)[0]
+        placed.add(v)
+    # 3. bare numbers: the KPI's main percent, or its only input
+    leaves = [inp for inp in numeric if inp.id not in kpi.derive]
+    for v, f in enumerate(values):
+        if v in placed:
+            continue
+        target: Input | None = None
+        if main_spec is not None and main_spec.id not in result.inputs \
+                and (f.value.percent or units[v] is None) and _fits(f.value.value, main_spec) \
+                and not _sources_given(kpi, main_spec.id, result.inputs):
+            target = main_spec
+        elif len(numeric) == 1 and numeric[0].id not in result.inputs \
+                and compatible(units[v] or ("ร้อยละ" if f.value.percent else None), numeric[0].unit) \
+                and _fits(f.value.value, numeric[0]) and (f.value.percent == _is_percent(numeric[0])):
+            target = numeric[0]
+        elif len(leaves) == 1 and leaves[0].id not in result.inputs and units[v] is not None \
+                and compatible(units[v], leaves[0].unit) and not f.value.percent:
+            target = leaves[0]
+        if target is not None:
+            result.inputs[target.id] = f.value.value
+            result.why[target.id] = "ตัวเลขเดียวของตัวชี้วัด"
+            placed.add(v)
+    # a base for a formula constant ("24 จาก 30 ครัวเรือน": the unit's own base is 30)
+    constants = [n for expr in kpi.derive.values() for n in expr.names if n in kpi.constants]
+    for v, f in enumerate(values):
+        if v not in placed and roles[v] == "base" and len(constants) == 1 and not f.value.percent:
+            if f.value.value != kpi.constants[constants[0]]:
+                result.inputs[constants[0]] = f.value.value
+                result.why[constants[0]] = "ฐาน (จาก)"
+            placed.add(v)
+    # 4. derived figures are derived: a raw number for one whose sources were given is dropped
+    for name in list(result.inputs):
+        if name in kpi.derive and _sources_given(kpi, name, result.inputs):
+            result.dropped.append((name, result.inputs.pop(name)))
+            result.why.pop(name, None)
+    result.unplaced = [f for v, f in enumerate(values) if v not in placed]
     return result
 
 
-def _assign(values: list[Found], labels: list[str], inputs: list[Input], lex: dict[str, list[str]],
-            percent_by_unit: bool) -> tuple[dict[str, Decimal], int]:
-    pairs: list[tuple[int, int, str]] = []  # (-strength, value index, input id)
-    single_percent = sum(1 for inp in inputs if _is_percent(inp)) == 1
+def _sources_given(kpi: Kpi, name: str, inputs: dict[str, Decimal]) -> bool:
+    expr = kpi.derive.get(name)
+    if expr is None:
+        return False
+    return any(n in inputs for n in expr.names if kpi.input(n) is not None)
+
+
+def _assign(values: list[Found], labels: list[str], units: list[str | None], roles: list[str | None],
+            inputs: list[Input], lex: dict[str, list[str]], parts: set[str], bases: set[str],
+            taken: dict[str, Decimal], kpi: Kpi, alias_words: list[str],
+            main: Input | None) -> dict[str, tuple[float, str]]:
+    """The best input of each number in one reading of the labels. A label word that is also the KPI's
+    own alias ("เบิกจ่าย" names KPI 1 and its amount spent) counts only weakly, so that a bare 92.5 after
+    it is the KPI's percent, while 900,000 บาท after it is the amount spent. A number whose best inputs tie
+    is left unplaced."""
+    pairs: list[tuple[float, int, str, str]] = []  # (-strength, value index, input id, how)
     for v, (f, label) in enumerate(zip(values, labels, strict=True)):
+        unit = units[v]
+        plain = _blank(label, alias_words)
         for inp in inputs:
-            if f.value.percent != _is_percent(inp):
+            if inp.id in taken:
                 continue
-            strength = _match(label, inp, lex[inp.id])
-            if f.value.percent and not strength and single_percent and percent_by_unit:
-                strength = 1  # "92.5%" names the KPI's one percent input by its unit
+            if f.value.percent and not _is_percent(inp):
+                continue
+            if not compatible(unit, inp.unit) or not _fits(f.value.value, inp):
+                continue
+            if (roles[v] == "base" and inp.id in parts) or (roles[v] == "part" and inp.id in bases):
+                continue
+            strength: float = _match(plain, lex[inp.id])
+            how = "คำกำกับ"
+            if not strength and _match(label, lex[inp.id]):
+                # weak, but "สมาชิกกองทุนสตรี 120 คน" still says members more than women
+                strength, how = 0.5 + 0.005 * min(_match(label, lex[inp.id]), 10), "คำเรียกตัวชี้วัด"
+            if unit and family(unit) is not None and family(unit) == family(inp.unit) and family(unit) != "percent":
+                if not strength:
+                    how = "หน่วย"
+                strength += 2 if compact(unit) == compact(inp.unit or "") else 1
+            if roles[v] == "base" and inp.id in bases:
+                strength, how = strength + 3, "ฐาน (จาก)"
+            elif roles[v] == "part" and inp.id in parts:
+                strength, how = strength + 3, "ส่วน (X จาก Y)"
+            if inp is main and unit is None and not strength and _fits(f.value.value, inp):
+                strength, how = 0.75, "ตัวเลขเดียวของตัวชี้วัด"  # a bare 92.5 after the KPI is its percent
             if strength:
-                pairs.append((-strength, v, inp.id))
+                pairs.append((-strength, v, inp.id, f"{how}#{v}"))
     pairs.sort()
-    used_v: set[int] = set()
-    out: dict[str, Decimal] = {}
-    total = 0
-    for s, v, key in pairs:
-        if v in used_v or key in out:
+    out: dict[str, tuple[float, str]] = {}
+    used: set[int] = set()
+    for s, v, key, how in pairs:
+        if v in used or key in out:
             continue
-        out[key] = values[v].value.value
-        used_v.add(v)
-        total -= s
-    return out, total
+        rivals = [k for s2, v2, k, _h in pairs if v2 == v and s2 == s and k != key and k not in out]
+        if rivals and not any(v3 != v and k3 in rivals and s3 < s for s3, v3, k3, _h in pairs):
+            used.add(v)  # 900,000 บาท with no label: spent or allocated? ask, do not guess
+            continue
+        out[key] = (-s, how)
+        used.add(v)
+    return out
+
+
+def named_inputs(text: str, found: list[Found], kpi: Kpi, percent_by_unit: bool = True) -> dict[str, Decimal]:
+    """The inputs the numbers in `text` are placed in (see `place`); `percent_by_unit=False` leaves out
+    the bare-number rule, so that only numbers with their own label or unit count (KPI tie-breaking)."""
+    placement = place(text, found, kpi)
+    if percent_by_unit:
+        return placement.inputs
+    return {k: v for k, v in placement.inputs.items() if placement.why.get(k) != "ตัวเลขเดียวของตัวชี้วัด"}

@@ -235,3 +235,53 @@ def set_hint_of(text: str) -> str | None:
     if not m:
         return None
     return _norm_set(m.group("set") or m.group("en"))
+
+
+@lru_cache(maxsize=4096)
+def _spaced(alias: str) -> re.Pattern[str] | None:
+    """An alias found in running text with spaces or dots anywhere in it ("Click ชุมชน", "กข.คจ.")."""
+    flat = compact(basic(alias))
+    if len(flat) < 2 or re.search(r"\d", flat):
+        return None
+    body = r"[\s.\-]*".join(re.escape(ch) for ch in flat)
+    if flat.isascii():
+        return re.compile(rf"(?<![a-z0-9]){body}(?![a-z0-9])", re.IGNORECASE)
+    return re.compile(body, re.IGNORECASE)
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    kpis: frozenset[int]  # indexes into the KPI list
+
+
+def mentions(text: str, refs: list[NumberRef], kpis: Sequence[tuple[str, Kpi]]) -> list[Mention]:
+    """Where the message names KPIs, left to right: aliases (longest first, not overlapping) and numbers."""
+    found: list[Mention] = []
+    by_alias: dict[str, set[int]] = {}
+    for i, (_cid, kpi) in enumerate(kpis):
+        for alias in kpi.aliases:
+            by_alias.setdefault(alias, set()).add(i)
+    lowered = text.lower()
+    hits: list[tuple[int, int, frozenset[int]]] = []
+    for alias, owners in by_alias.items():
+        pattern = _spaced(alias)
+        if pattern is None:
+            continue
+        for m in pattern.finditer(lowered):
+            hits.append((m.start(), m.end(), frozenset(owners)))
+    hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
+    for start, end, owners in hits:
+        overlap = next((x for x in found if not (end <= x.start or start >= x.end)), None)
+        if overlap is None:
+            found.append(Mention(start, end, owners))
+        elif overlap.start <= start and end <= overlap.end and owners != overlap.kpis and (
+                start, end) == (overlap.start, overlap.end):
+            overlap.kpis = overlap.kpis | owners  # the same words are an alias of several KPIs
+    for r in refs:
+        owners = frozenset(i for i, (cid, k) in enumerate(kpis) if k.number is not None and _num(k.number) == r.number
+                           and (r.set is None or set_of(cid, k) == r.set))
+        if owners:
+            found.append(Mention(r.start, r.end, owners))
+    return sorted(found, key=lambda x: x.start)

@@ -127,6 +127,9 @@ def clean(text: str) -> str:
                 out.append(f"{glued.group(1)} {number} ")
                 i += 1
                 continue
+        if tok in _SCALES and _scaled(out, _SCALES[tok]):
+            i += 1
+            continue
         if _is_numword(tok) and not _skip_numword(tokens, i):
             j = i
             run: list[str] = []
@@ -146,7 +149,31 @@ def clean(text: str) -> str:
                 continue
         out.append(tok)
         i += 1
-    return re.sub(r"\s+", " ", "".join(out)).strip()
+    return re.sub(r"\s+", " ", "".join(out).replace("\x01", "")).strip()
+
+
+_SCALES = {"พัน": 1_000, "หมื่น": 10_000, "แสน": 100_000, "ล้าน": 1_000_000}
+_DIGITS_AT_END = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*$")
+
+
+def _scaled(out: list[str], scale: int) -> bool:
+    """ "4.9 แสน" -> "490000", "33 ล้าน" -> "33000000", "2 แสน 5 หมื่น" -> "250000": the digits just
+    written to `out` are multiplied by a scale word that follows them. False when no digits precede it."""
+    from decimal import Decimal
+
+    joined = "".join(out)
+    m = _DIGITS_AT_END.search(joined)
+    if not m:
+        return False
+    value = Decimal(m.group(1).replace(",", "")) * scale
+    prior = re.search(r"(\d+)\x01\s*$", joined[:m.start()])  # "2 แสน" already scaled: add "5 หมื่น" to it
+    head = joined[:m.start()]
+    if prior and Decimal(prior.group(1)) > value:
+        value += Decimal(prior.group(1))
+        head = joined[:prior.start()]
+    digits = format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+    out[:] = [head, f" {digits}\x01 "]
+    return True
 
 
 def _skip_numword(tokens: list[str], i: int) -> bool:

@@ -12,11 +12,24 @@ from scoring.model import Kpi
 
 from . import intents as I
 from .dates import find_dates
-from .inputs import named_inputs
-from .kpis import KpiRef, digit_aliases, find_number_refs, rank, set_hint_of
-from .numbers import Value, find_values
+from .inputs import Placement, named_inputs, place
+from .kpis import KpiRef, digit_aliases, find_number_refs, mentions, rank, set_hint_of
+from .measures import noise
+from .numbers import Found, Value, find_values
 from .text import basic, clean, compact
 from .units import find_unit
+
+
+@dataclass
+class Draft:
+    """One KPI's figures read from a message (a message may carry several)."""
+
+    kpi: KpiRef
+    inputs: dict[str, Decimal]
+    unplaced: list[Value] = field(default_factory=list)  # numbers not placed with confidence: ask for them
+    dropped: list[tuple[str, Decimal]] = field(default_factory=list)  # raw numbers for derived inputs
+    why: dict[str, str] = field(default_factory=dict)
+    text: str = ""  # the part of the message it was read from (clean text)
 
 
 @dataclass
@@ -33,6 +46,9 @@ class Understanding:
     ambiguous: bool
     text: str
     notes: list[str] = field(default_factory=list)
+    reports: list[Draft] = field(default_factory=list)  # per KPI, in the order named; [] when no KPI is clear
+    fits: list[KpiRef] = field(default_factory=list)  # for a value with no KPI: the KPIs it may be, best first
+    ask: bool = False  # the right answer is a question back (which KPI, which input)
 
     @property
     def kpi(self) -> KpiRef | None:
@@ -47,7 +63,7 @@ _CODE_AFTER = re.compile(
 )
 _CODE_ANY = re.compile(r"(?<![A-Za-z0-9\-])(?P<code>(?=[A-Za-z0-9\-]*\d)(?=[A-Za-z0-9\-]*[A-Za-z])"
                        r"[A-Za-z0-9][A-Za-z0-9\-]{4,39})(?![A-Za-z0-9\-])")
-_DAYS = re.compile(r"(?<![\d.,])(?P<n>\d{1,3})\s*(?P<u>วัน|สัปดาห์|อาทิตย์|วีค|week|day|ชั่วโมง|ชม\.?)")
+_DAYS = re.compile(r"(?<![\d.,])(?P<n>\d{1,4})\s*(?P<u>วัน|สัปดาห์|อาทิตย์|วีค|week|day|ชั่วโมง|ชม\.?)")
 _TOMORROW = re.compile(r"พรุ่งนี้|tomorrow")
 
 
@@ -110,10 +126,17 @@ def understand(
         if r.number not in known:
             notes.append(f"unknown_kpi_number:{r.number}")
 
+    # numbers that are not figures: phone numbers, times, laughter, ordinals, "2 ตัว"
+    noisy = noise(work)
+    for start, end, kind in noisy:
+        work = _mask(work, start, end)
+        notes.append(f"not_a_figure:{kind}")
+
     # day counts for snooze ("เลื่อนเตือน 3 วัน", "1 สัปดาห์")
     days: int | None = None
     flat_all = compact(work)
-    snoozy = (intent == "snooze") or bool(dict(I.RULES)["snooze"].search(flat_all))
+    pause = bool(I.PAUSE.search(flat_all))  # "งดเตือน", "ไม่ต้องเตือน", "พักเตือน"
+    snoozy = (intent == "snooze") or pause or bool(dict(I.RULES)["snooze"].search(flat_all))
     if snoozy:
         dm = _DAYS.search(work)
         if dm:
@@ -123,6 +146,8 @@ def understand(
             if u.startswith("ชั่วโมง") or u.startswith("ชม"):
                 days = max(1, round(n / 24))
             work = _mask(work, dm.start(), dm.end())
+            if intent is None and pause:
+                intent = "snooze"  # "งดเตือน 3 วัน", "ไม่ต้องเตือน 2 วัน": a pause with a length (alone: mute)
         elif _TOMORROW.search(work):
             days = 1
 
@@ -156,16 +181,28 @@ def understand(
         intent = I.keyword_intent(flat)
         if intent in (None, "report", "score") and has_attachment:
             intent = "evidence"
+        question = bool(_QUESTION.search(flat)) or "?" in raw
+        if intent == "report" and question and not found:
+            # "ตชว.7 ต้องรายงานทุกวันที่เท่าไหร่": a question about reporting, not a report
+            intent = "deadlines" if _WHEN.search(flat) else ("criteria" if candidates else "help")
+            notes.append("question")
         if intent is None and candidates:
-            intent = "report"
-        if intent is None:
+            if question:
+                intent = "deadlines" if _WHEN.search(flat) else "criteria"
+                notes.append("question")
+            elif _chatter(flat, noisy) or (not found and _talk(flat, candidates, kpis, subject_text)):
+                notes.append("not_a_report")
+            else:
+                intent = "report"
+        if intent is None and not candidates and found and not question and not _chatter(flat, noisy):
+            intent = "report"  # a value with no KPI: ask which one
+            notes.append("number_only")
+        if intent is None and not found and not noisy and not question:
             intent = I.fuzzy_intent(flat)
             if intent:
                 notes.append("fuzzy_intent")
         if intent is None and has_attachment:
             intent = "evidence"
-        if intent is None and values and not candidates:
-            notes.append("number_only")
     intent = intent or "unknown"
 
     if intent == "invite":
@@ -177,12 +214,115 @@ def understand(
     if has_attachment:
         notes.append("attachment")
 
-    inputs: dict[str, Decimal] = {}
-    if candidates and not ambiguous:
-        inputs = named_inputs(work, found, _kpi_of(candidates[0], kpis))
+    reports: list[Draft] = []
+    fits: list[KpiRef] = []
+    if intent in ("report", "correct", "evidence") and kpis:
+        if candidates and not ambiguous:
+            reports = _drafts(work, subject_text, found, refs, candidates, kpis, set_hint, alias_hits)
+        elif not candidates and found:
+            reports, fits = _by_inputs(work, found, kpis)
+            if reports:
+                candidates = [r.kpi for r in reports]
+                notes.append("kpi_from_inputs")
+    inputs: dict[str, Decimal] = dict(reports[0].inputs) if len(reports) == 1 else {}
+    ask = intent == "report" and (ambiguous or (not candidates and bool(found))
+                                  or any(d.unplaced for d in reports))
 
     return Understanding(intent, candidates, values, inputs, period, day, code, unit, days, ambiguous,
-                         text, notes)
+                         text, notes, reports, fits, ask)
+
+
+_QUESTION = re.compile(r"ไหม|มั้ย|มั๊ย|ป่าว|หรือเปล่า|รึเปล่า|เหรอ|หรอ|เท่าไหร่|เท่าไร|อะไร|ยังไง|อย่างไร|กี่"
+                       r"|ทำไม|ไหน|บ้าง|ได้ไหม|หรือไม่|ใช่ไหม|how|what|when|\?")
+_WHEN = re.compile(r"วันไหน|วันที่เท่า|ทุกวันที่|เมื่อไหร่|เมื่อไร|กี่โมง|ถึงวัน|ภายในวัน|กำหนด|ตัดยอด|deadline|when")
+# words of chat, notices and personal remarks: a message with them and no report keyword is not a report
+_CHAT = re.compile(r"อบรม|ประชุม|สัมมนา|ขอเชิญ|เชิญชวน|กำหนดการ|นัดหมาย|ศาลากลาง|ห้องประชุม|ขอบคุณ|ขอบใจ|สวัสดี"
+                   r"|ฝันดี|อรุณสวัสดิ์|บัตรเครดิต|เงินเดือน|ส่วนตัว|ผมเอง|ของผม|ของฉัน|ของหนู|^ผม|ฉัน|หนี้บ้าน|ผ่อนรถ"
+                   r"|ฮ่าๆ|ฮ่า|อิอิ|lol|ข่าวดี|ยินดีด้วย|แจ้งเพื่อทราบ|ประกาศ|กินข้าว|ไปเที่ยว")
+_REPORTY = re.compile(r"ได้|แล้ว|ผล|ยอด|เดือน|=|%")
+
+
+def _chatter(flat: str, noisy: list[tuple[int, int, str]]) -> bool:
+    """Chat, laughter, notices, personal remarks: not a report unless it says it is one."""
+    if any(kind == "laughter" for _s, _e, kind in noisy):
+        return True
+    return bool(_CHAT.search(flat))
+
+
+def _talk(flat: str, candidates: list[KpiRef], kpis: list[tuple[str, Kpi]], subject_text: str) -> bool:
+    """A KPI named inside a longer sentence with no figure ("วันนี้ลงพื้นที่ OTOP กับชาวบ้าน") is talk; the KPI
+    alone ("OTOP", "เบิกจ่าย ครับ", "รายงาน ตชว.3") starts a report."""
+    rest = compact(_blank_aliases(subject_text, candidates, kpis))
+    rest = re.sub(r"ตัวชี้วัด|ตชว|kpi|ที่|ข้อ|ทีม|บุคคล|ราย|ครับ|ค่ะ|คะ", "", rest)
+    return len(rest) > 6 and not _REPORTY.search(rest)
+
+
+def _drafts(work: str, subject_text: str, found: list[Found], refs: list, candidates: list[KpiRef],
+            kpis: list[tuple[str, Kpi]], set_hint: str | None, alias_hits: dict) -> list[Draft]:
+    """One draft per KPI named with its own numbers ("เบิกจ่าย 91 BPM 88"), else one for the top KPI."""
+    top = candidates[0]
+    marks = mentions(subject_text, refs, kpis)
+    segments: list[tuple[int, frozenset[int]]] = []  # (start, KPI indexes), groups split by numbers
+    for m in marks:
+        if segments and not any(segments[-1][0] <= f.start < m.start for f in found):
+            start, owners = segments[-1]
+            both = owners & m.kpis
+            segments[-1] = (start, both or (owners | m.kpis))
+        else:
+            segments.append((m.start, m.kpis))
+    drafts: list[Draft] = []
+    if len(segments) >= 2:
+        bounds = [s for s, _o in segments] + [len(work)]
+        bounds[0] = 0
+        for n, (_start, owners) in enumerate(segments):
+            lo, hi = bounds[n], bounds[n + 1]
+            own = [f for f in found if lo <= f.start < hi]
+            if not own:
+                continue
+            pool = [kpis[i] for i in sorted(owners)]
+            seg_refs = [r for r in refs if lo <= r.start < hi]
+            ranked = rank(subject_text[lo:hi], [], pool, set_hint) if not seg_refs else \
+                rank(subject_text[lo:hi], seg_refs, pool, set_hint)
+            ranked = [r for r in ranked if any(r.kpi_id == c.kpi_id and r.catalog_id == c.catalog_id
+                                               for c in candidates)] or ranked
+            if not ranked or (len(ranked) > 1 and abs(ranked[0].score - ranked[1].score) < 1e-6):
+                return [_draft(work, found, top, kpis)]  # a part names no single KPI: read as one report
+            ref = ranked[0]
+            if drafts and (drafts[-1].kpi.catalog_id, drafts[-1].kpi.kpi_id) == (ref.catalog_id, ref.kpi_id):
+                drafts[-1] = _draft(work, [f for f in found if bounds[0] <= f.start < hi], ref, kpis)
+                continue
+            drafts.append(_draft(work[:hi], own, ref, kpis, lo))
+    if len(drafts) >= 2:
+        return drafts
+    return [_draft(work, found, top, kpis)]
+
+
+def _draft(work: str, found: list[Found], ref: KpiRef, kpis: list[tuple[str, Kpi]], start: int = 0) -> Draft:
+    kpi = _kpi_of(ref, kpis)
+    text = " " * start + work[start:]
+    placement: Placement = place(text, found, kpi)
+    return Draft(ref, placement.inputs, [f.value for f in placement.unplaced], placement.dropped, placement.why,
+                 work[start:].strip())
+
+
+def _by_inputs(work: str, found: list[Found], kpis: list[tuple[str, Kpi]]) -> tuple[list[Draft], list[KpiRef]]:
+    """A message with figures but no KPI word ("ได้รับจัดสรร 3,200,000 บาท ใช้จ่ายแล้ว 2,980,000 บาท"): the KPI
+    whose inputs its labelled numbers name, when exactly one does; else the KPIs the values fit, best first."""
+    scored: list[tuple[float, int, Placement]] = []
+    for i, (_cid, kpi) in enumerate(kpis):
+        placement = place(work, found, kpi, alias_words=[])
+        weight = {"ตัวเลขเดียวของตัวชี้วัด": 0.5, "หน่วย": 1.0, "คำเรียกตัวชี้วัด": 1.0}
+        score = sum(weight.get(how, 2.0) for how in placement.why.values())
+        scored.append((score - len(placement.unplaced) * 0.25, i, placement))
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    fits = [KpiRef(kpis[i][0], kpis[i][1].id, str(kpis[i][1].number) if kpis[i][1].number is not None else None,
+                   round(score, 4), "inputs") for score, i, p in scored if p.inputs and score > 0]
+    if len(found) >= 2 and scored and scored[0][0] >= 4 and not scored[0][2].unplaced and (
+            len(scored) == 1 or scored[1][0] < scored[0][0]):
+        score, i, placement = scored[0]
+        ref = fits[0]
+        return [Draft(ref, placement.inputs, [], placement.dropped, placement.why, work.strip())], fits
+    return [], fits
 
 
 def _kpi_of(ref: KpiRef, kpis: list[tuple[str, Kpi]]) -> Kpi:
