@@ -223,7 +223,13 @@ def _reminder_outbox(db: sqlite_utils.Database) -> None:
 
 Migration = Callable[[sqlite_utils.Database], None]
 
-MIGRATIONS: list[Migration] = [_v1_core, _v2_indexes, _v3_channel_links, _reminder_outbox]
+def _submission_flags(db: sqlite_utils.Database) -> None:
+    """Plausibility flags a submission was confirmed with ("สูงกว่าครั้งก่อนมาก"), as a JSON list.
+    A column added to an append-only table: existing rows read as no flags."""
+    db.execute("ALTER TABLE submissions ADD COLUMN flags TEXT")
+
+
+MIGRATIONS: list[Migration] = [_v1_core, _v2_indexes, _v3_channel_links, _reminder_outbox, _submission_flags]
 
 
 class SchemaTooNew(RuntimeError):

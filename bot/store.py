@@ -593,7 +593,7 @@ class SqliteStore:
         return Submission(row["id"], row["version"], row["person_id"], row["unit_id"], row["catalog_id"],
                           row["kpi_id"], row["period"], json.loads(row["inputs"] or "{}"), row["level"],
                           row["channel"], row["message_id"], _dt_out(row["sent_at"]), _dt_out(row["recorded_at"]),
-                          bool(row["retracted"]))
+                          bool(row["retracted"]), tuple(json.loads(row.get("flags") or "[]")))
 
     def submission(self, submission_id: int) -> Submission | None:
         row = self._row("SELECT * FROM submissions WHERE id = ?", [submission_id])
@@ -606,14 +606,15 @@ class SqliteStore:
 
     def _insert_submission(self, unit_id: str, catalog_id: str, kpi_id: str, period: str, person_id: int,
                            inputs: dict[str, Any], level: int, channel: str, message_id: str,
-                           sent_at: datetime, retracts: int | None) -> Submission:
+                           sent_at: datetime, retracts: int | None, flags: tuple[str, ...] = ()) -> Submission:
         version = self.db.execute(
             "SELECT IFNULL(MAX(version), 0) + 1 FROM submissions WHERE unit_id = ? AND catalog_id = ? "
             "AND kpi_id = ? AND period = ?", [unit_id, catalog_id, kpi_id, period]).fetchone()[0]
         row = {"unit_id": unit_id, "catalog_id": catalog_id, "kpi_id": kpi_id, "period": period,
                "version": version, "person_id": person_id, "channel": channel, "message_id": str(message_id),
                "sent_at": _dt_in(sent_at), "recorded_at": self._now().isoformat(), "inputs": _json(inputs),
-               "level": int(level), "retracted": int(retracts is not None), "retracts": retracts}
+               "level": int(level), "retracted": int(retracts is not None), "retracts": retracts,
+               "flags": _json(list(flags)) if flags else None}
         submission_id = self.db["submissions"].insert(row).last_pk
         created = self._submission(self._row("SELECT * FROM submissions WHERE id = ?", [submission_id]))
         self._audit("retract" if retracts is not None else "submit", "submission", submission_id,
@@ -626,7 +627,8 @@ class SqliteStore:
             raise ValueError(f"level {new.level} is outside 0-5")
         with self._write():
             return self._insert_submission(new.unit_id, new.catalog_id, new.kpi_id, new.period, new.person_id,
-                                           new.inputs, new.level, new.channel, new.message_id, new.sent_at, None)
+                                           new.inputs, new.level, new.channel, new.message_id, new.sent_at, None,
+                                           tuple(new.flags))
 
     def retract(self, submission_id: int, person_id: int, channel: str, message_id: str,
                 sent_at: datetime) -> Submission:

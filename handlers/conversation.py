@@ -9,22 +9,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from scoring.errors import EvaluationError
 from scoring.evaluate import Evaluation, evaluate, primary_input
 from scoring.model import Catalog
+from scoring.numbers import decimals_of, round_half_up
 
 from . import texts
 from .agreements import Slot, evaluate_submission, latest, period_for, slots, unit_score
 from .calendar import deadlines
+from .criteria import criteria_reply, deadline_reply
 from .messages import Choice, Incoming, Reply
 from .nlu import Understanding, understand
+from .nlu.answers import new_part, yes_no
+from .nlu.intents import asked_level
+from .nlu.measures import compatible, unit_after
+from .nlu.understand import read_for
 from .permissions import ROLE_TH, allowed, can_act_for, kpi_groups, units_in_scope
 from .ports import InviteError, NewSubmission, Person, Store, Unit
 
 CONFIRM, CANCEL, DONE = "ok", "no", "done"
+SNOOZE_DAYS = (1, 30)  # a snooze is bounded: longer pauses are a mute
 
 
 @dataclass
@@ -56,8 +63,11 @@ class Conversation:
             return [Reply("ไม่พบหน่วยงานของท่านในระบบ กรุณาติดต่อผู้ดูแลค่ะ")]
         if msg.text.strip() in ("ขอรหัสเชื่อมบัญชี", "/link") and hasattr(self.store, "create_link_code"):
             return [self._link_code(msg, person)]
-        ctx = Ctx(msg, person, unit, today, slots(self.store, self.catalogs, unit, today))
         state = self.store.get_state(msg.chat_key)
+        if state and state.get("for_unit") and state["for_unit"] != unit.id:
+            other = self.store.unit(state["for_unit"])  # a chief's report for a unit of theirs
+            unit = other if other is not None else unit
+        ctx = Ctx(msg, person, unit, today, slots(self.store, self.catalogs, unit, today))
         text = msg.text.strip()
         if state and (msg.choice is not None or msg.attachments or (text and not text.startswith("/"))):
             handled = self._continue(ctx, state, msg.choice, text)
@@ -118,6 +128,7 @@ class Conversation:
             "score": self._score,
             "missing": self._missing,
             "deadlines": self._deadlines,
+            "criteria": self._criteria,
             "invite": self._invite,
             "mute": self._reminders,
             "unmute": self._reminders,
@@ -134,21 +145,39 @@ class Conversation:
 
     # -- report ------------------------------------------------------------------------------
     def _report(self, ctx: Ctx, u: Understanding, correcting: bool = False) -> list[Reply]:
+        if u.unit and u.unit != ctx.unit.name:
+            other = self._report_unit(ctx, u.unit)
+            if isinstance(other, Reply):
+                return [other]
+            ctx = other
         reportable = ctx.slots
         if not reportable:
             return [Reply("หน่วยงานของท่านยังไม่มีข้อตกลงตัวชี้วัดในรอบนี้ กรุณาติดต่อผู้ดูแลค่ะ")]
         period_problem = self._period_problem(ctx, u)
         if period_problem:
             return [Reply(period_problem)]
-        state: dict[str, Any] = {"flow": "report", "values": [str(v.value) for v in u.values],
-                                 "named": {k: str(v) for k, v in u.inputs.items()}, "period": u.period}
+        state: dict[str, Any] = {"flow": "report", "text": u.text, "period": u.period}
+        if ctx.unit.id != ctx.person.unit_id:
+            state["for_unit"] = ctx.unit.id
+        drafts = [d for d in u.reports if ctx.slot(f"{d.kpi.catalog_id}/{d.kpi.kpi_id}")]
+        if drafts:
+            first, *rest = drafts
+            state["queue"] = [self._draft_state(d) for d in rest]
+            if rest:
+                state["of"] = len(drafts)
+            return self._report_with_kpi(ctx, state, f"{first.kpi.catalog_id}/{first.kpi.kpi_id}",
+                                         self._draft_state(first))
         keys = [f"{r.catalog_id}/{r.kpi_id}" for r in u.kpis if ctx.slot(f"{r.catalog_id}/{r.kpi_id}")]
         if len(keys) == 1 or (keys and not u.ambiguous):
-            return self._report_with_kpi(ctx, state, keys[0])
-        candidates = keys or [s.key for s in reportable]
+            return self._report_with_kpi(ctx, state, keys[0], {})
+        fits = [f"{r.catalog_id}/{r.kpi_id}" for r in u.fits if ctx.slot(f"{r.catalog_id}/{r.kpi_id}")]
+        candidates = keys or fits or [s.key for s in reportable]
         state.update(awaiting="kpi", candidates=candidates)
         self.store.set_state(ctx.msg.chat_key, state)
         ask = "ตัวชี้วัดไหนคะ" if not keys else "หมายถึงตัวชี้วัดไหนคะ (มีหลายข้อที่ตรงกัน)"
+        if not keys and u.values:
+            shown = ", ".join(self._raw_th(v) for v in u.values[:3])
+            ask = f"{shown} เป็นผลของตัวชี้วัดไหนคะ"
         unknown = [n.split(":", 1)[1] for n in u.notes if n.startswith("unknown_kpi_number:")]
         if unknown and not keys:
             numbers = sorted({str(s.kpi.number) for s in reportable}, key=lambda x: (len(x), x))
@@ -156,30 +185,56 @@ class Conversation:
                    "กรุณาเลือกจากรายการค่ะ")
         return [Reply(ask, self._kpi_choices(ctx, candidates))]
 
+    def _report_unit(self, ctx: Ctx, name: str) -> Ctx | Reply:
+        """The unit a report names: a reporter reports only for their own; a chief or admin may report
+        for a unit in their scope, and the card then names it."""
+        target = next((x for x in self.store.units() if x.name == name), None)
+        if ctx.person.role == "reporter" or target is None:
+            return Reply(f"ท่านรายงานได้เฉพาะของ{ctx.unit.name}ค่ะ ยังไม่ได้บันทึก")
+        if not can_act_for(self.store, ctx.person, target, "report"):
+            return Reply(f"ขออภัยค่ะ ท่านไม่มีสิทธิ์รายงานแทน{target.name} ยังไม่ได้บันทึก")
+        return Ctx(ctx.msg, ctx.person, target, ctx.today, slots(self.store, self.catalogs, target, ctx.today))
+
+    @staticmethod
+    def _draft_state(d: Any) -> dict[str, Any]:
+        return {"slot": f"{d.kpi.catalog_id}/{d.kpi.kpi_id}", "inputs": {k: str(v) for k, v in d.inputs.items()},
+                "unplaced": [str(v.value) + ("%" if v.percent else "") for v in d.unplaced],
+                "dropped": [[k, str(v)] for k, v in d.dropped]}
+
+    @staticmethod
+    def _raw_th(v: Any) -> str:
+        return f"ร้อยละ {texts.number(v.value)}" if v.percent else texts.number(v.value)
+
     def _kpi_choices(self, ctx: Ctx, keys: list[str]) -> tuple[Choice, ...]:
         out = []
-        for i, key in enumerate(keys):
+        for i, key in enumerate(keys[:12]):
             slot = ctx.slot(key)
             if slot:
                 out.append(Choice(f"{slot.short} ({slot.set_name()})", f"k:{i}"))
         return tuple(out) + (Choice("ยกเลิก", CANCEL),)
 
-    def _report_with_kpi(self, ctx: Ctx, state: dict[str, Any], key: str) -> list[Reply]:
+    def _report_with_kpi(self, ctx: Ctx, state: dict[str, Any], key: str,
+                         draft: dict[str, Any] | None = None) -> list[Reply]:
+        """Start the card of one KPI. `draft` is what the message said for it; None = read the message
+        again for this KPI (after "ตัวชี้วัดไหนคะ" was answered)."""
         slot = ctx.slot(key)
         assert slot is not None
         kpi = slot.kpi
         state["slot"] = key
+        if draft is None:
+            u = understand(state.get("text") or "", [(slot.catalog.id, kpi)], ctx.today)
+            draft = self._draft_state(read_for(u, slot.catalog.id, kpi))
         inputs: dict[str, Any] = dict(state.get("inputs") or {})
-        inputs.update(state.pop("named", None) or {})
-        values = state.pop("values", None) or []
+        inputs.update(draft.get("inputs") or {})
+        state.update(inputs=inputs, unplaced=list(draft.get("unplaced") or []),
+                     dropped=list(draft.get("dropped") or []))
+        state.pop("steps_confirmed", None)
+        state.pop("steps", None)
+        state.pop("flags_seen", None)
         if kpi.rubric.reviewer:
             self.store.set_state(ctx.msg.chat_key, None)
             return [Reply(f"{slot.label}\nระดับคะแนนของตัวชี้วัดนี้ผู้ประเมินเป็นผู้กำหนดตามโครงการที่เสนอ "
                           "กรุณาส่งหลักฐานความก้าวหน้าของโครงการได้เลยค่ะ")]
-        main = primary_input(kpi)
-        if values and main and main not in inputs:
-            inputs[main] = values[0]
-        state["inputs"] = inputs
         return self._next_question(ctx, state)
 
     def _needed_inputs(self, slot: Slot) -> list[str]:
@@ -202,6 +257,8 @@ class Conversation:
         assert slot is not None
         kpi = slot.kpi
         inputs = state["inputs"]
+        if state.get("unplaced"):
+            return self._ask_unplaced(ctx, slot, state)
         derived_given = [d for d in kpi.derive if d in inputs]
         for name in self._needed_inputs(slot):
             if name in inputs:
@@ -212,7 +269,7 @@ class Conversation:
             state["awaiting"] = f"input:{name}"
             self.store.set_state(ctx.msg.chat_key, state)
             unit = f" ({spec.unit})" if spec and spec.unit else ""
-            example = "เช่น 2024-07-15 หรือ 15 ก.ค. 67" if spec and spec.kind == "date" else "เป็นตัวเลข"
+            example = "เช่น 2024-07-15 หรือ 15 ก.ค. 67" if spec and spec.kind == "date" else self._example(spec)
             return [Reply(f"{slot.label}\nกรุณาพิมพ์{spec.name if spec else name}{unit} {example}ค่ะ",
                           (Choice("ยกเลิก", CANCEL),))]
         if kpi.rubric.steps and "steps" not in state:
@@ -222,6 +279,56 @@ class Conversation:
             self.store.set_state(ctx.msg.chat_key, state)
             return [self._steps_card(slot, state)]
         return self._card(ctx, state)
+
+    def _open_inputs(self, slot: Slot, state: dict[str, Any]) -> list[str]:
+        """Inputs still to be given (derived ones given directly count as their sources)."""
+        kpi = slot.kpi
+        inputs = state["inputs"]
+        derived_given = [d for d in kpi.derive if d in inputs]
+        return [n for n in self._needed_inputs(slot) if n not in inputs
+                and not any(n in kpi.derive[d].names for d in derived_given)]
+
+    def _ask_unplaced(self, ctx: Ctx, slot: Slot, state: dict[str, Any]) -> list[Reply]:
+        """"900,000 คือข้อมูลใดคะ": a number of the message that could not be placed with confidence."""
+        raw = state["unplaced"][0]
+        percent = raw.endswith("%")
+        value = Decimal(raw.removesuffix("%"))
+        options = []
+        for name in self._open_inputs(slot, state) or self._needed_inputs(slot):
+            spec = slot.kpi.input(name)
+            if spec is None or spec.kind != "number" or (percent and spec.unit != "ร้อยละ"):
+                continue
+            if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
+                continue
+            options.append(name)
+        if not options:
+            state["unplaced"] = state["unplaced"][1:]
+            state.setdefault("ignored", []).append(raw)
+            return self._next_question(ctx, state)
+        state["awaiting"] = "place"
+        state["options"] = options
+        self.store.set_state(ctx.msg.chat_key, state)
+        shown = f"ร้อยละ {texts.number(value)}" if percent else texts.number(value)
+        choices = tuple(Choice(self._input_label(slot, n)[:60], f"p:{i}") for i, n in enumerate(options))
+        return [Reply(f"{slot.label}\nตัวเลข {shown} คือข้อมูลใดคะ", choices + (Choice("ไม่ใช้ตัวเลขนี้", "p:-"),
+                                                                          Choice("ยกเลิก", CANCEL)))]
+
+    @staticmethod
+    def _example(spec: Any) -> str:
+        unit = (spec.unit or "") if spec is not None else ""
+        if unit == "บาท":
+            return "เป็นตัวเลข เช่น 1,250,000 "
+        if unit == "ร้อยละ":
+            return "เป็นตัวเลข เช่น 92.5 "
+        return f"เป็นตัวเลข เช่น 12{' ' + unit if unit else ''} "
+
+    @staticmethod
+    def _input_label(slot: Slot, name: str) -> str:
+        spec = slot.kpi.input(name)
+        if spec is None:
+            return name
+        unit = f" ({spec.unit})" if spec.unit else ""
+        return f"{spec.name}{unit}"
 
     def _steps_done_before(self, ctx: Ctx, slot: Slot) -> list[str]:
         sub = latest(self.store.current(ctx.unit.id, slot.catalog.id, slot.kpi.id))
@@ -256,29 +363,110 @@ class Conversation:
             return slot, Reply(f"ยังไม่ได้บันทึกค่ะ: {exc.th}\n{self._how_to(slot)}")
 
     def _card(self, ctx: Ctx, state: dict[str, Any]) -> list[Reply]:
+        """The card is the contract: the unit and period, every input as read, the derived figure and how
+        it was derived, the level and what the next level needs; implausible figures flagged. Nothing is
+        stored before "ยืนยัน" (and a second "ยืนยัน" for a flagged figure)."""
         slot, result = self._checked(ctx, state)
         if isinstance(result, Reply):
             return [result]
-        period = state.get("period") or period_for(slot.kpi, ctx.today)
-        state.update(awaiting="confirm", period=period)
+        kpi = slot.kpi
+        period = state.get("period") or period_for(kpi, ctx.today)
+        flags = self._plausibility(ctx, slot, state, result)
+        state.update(awaiting="confirm", period=period, flags=flags)
         self.store.set_state(ctx.msg.chat_key, state)
-        lines = [slot.label, f"งวด: {texts.period_th(period)}"]
-        for name, value in state["inputs"].items():
-            spec = slot.kpi.input(name)
-            unit = f" {spec.unit}" if spec and spec.unit and spec.unit != "ร้อยละ" else ""
-            label = spec.name if spec else name
-            shown = f"ร้อยละ {texts.number(value)}" if spec and spec.unit == "ร้อยละ" else f"{value}{unit}"
-            lines.append(f"{label}: {shown}")
-        for name in slot.kpi.derive:
-            if name in result.values and name not in state["inputs"]:
-                spec = slot.kpi.input(name)
-                lines.append(f"{spec.name if spec else name}: {texts.number(round(result.values[name], 2))}")
-        if state.get("steps") is not None and slot.kpi.rubric.steps:
-            lines.append(f"ขั้นตอนที่ทำแล้ว: {len(state['steps'])} จาก {len(slot.kpi.rubric.steps)}")
+        of = f" ({state['of'] - len(state.get('queue') or [])}/{state['of']})" if state.get("of") else ""
+        lines = [slot.label + of, f"หน่วยงาน: {ctx.unit.name} · งวด: {texts.period_th(period)}"]
+        inputs = state["inputs"]
+        for name, value in inputs.items():
+            spec = kpi.input(name)
+            label = spec.name if spec else self._constant_label(slot, name)
+            lines.append(f"{label}: {self._value_th(slot, name, value)}")
+        for name, expr in kpi.derive.items():
+            if name in result.values and name not in inputs:
+                spec = kpi.input(name)
+                value = Decimal(str(result.values[name]))
+                lines.append(f"{spec.name if spec else name}: {self._derivation(slot, expr, inputs, value)}")
+        for name, raw in state.get("dropped") or []:
+            spec = kpi.input(name)
+            lines.append(f"(ตัวเลข {texts.number(raw)} ที่พิมพ์มา ไม่ใช้ เพราะ{spec.name if spec else name}"
+                         "คำนวณจากจำนวนข้างบน)")
+        for raw in state.get("ignored") or []:
+            lines.append(f"(ตัวเลข {raw} ไม่ได้ใช้ในตัวชี้วัดนี้)")
+        if state.get("steps") is not None and kpi.rubric.steps:
+            lines.append(f"ขั้นตอนที่ทำแล้ว: {len(state['steps'])} จาก {len(kpi.rubric.steps)}")
         lines.append(f"ผล: {texts.level_th(result.level)}")
         lines += self._next_lines(result)
+        for flag in flags:
+            lines.append(f"⚠️ {flag} โปรดตรวจสอบ (ยืนยันได้ แต่ต้องกดยืนยันอีกครั้ง)")
         lines.append("ยืนยันบันทึกไหมคะ")
-        return [Reply("\n".join(lines), (Choice("ยืนยัน", CONFIRM), Choice("ยกเลิก", CANCEL)))]
+        choices = [Choice("ยืนยัน", CONFIRM), Choice("ยกเลิก", CANCEL)]
+        if state.get("queue"):
+            choices.insert(1, Choice("ยืนยันทั้งหมด", "okall"))
+        return [Reply("\n".join(lines), tuple(choices))]
+
+    def _constant_label(self, slot: Slot, name: str) -> str:
+        return {"total": "จำนวนเป้าหมายทั้งหมด"}.get(name, name)
+
+    def _derivation(self, slot: Slot, expr: Any, inputs: Mapping[str, Any], value: Decimal) -> str:
+        """"24 จาก 30 คน = ร้อยละ 80.00": a percent derived from a part and its base, as the card shows it."""
+        spec = slot.kpi.input(next(iter(n for n in slot.kpi.derive if slot.kpi.derive[n] is expr), ""))
+        shown = f"ร้อยละ {texts.score(value)}" if spec is not None and spec.unit == "ร้อยละ" else texts.score(value)
+        head, _slash, tail = expr.text.partition("/")
+        part = next((n for n in expr.names if n in head and n in inputs), None)
+        base = next((n for n in expr.names if n in tail), None)
+        if part is None or base is None:
+            return shown
+        base_value = inputs.get(base, slot.kpi.constants.get(base))
+        if base_value is None:
+            return shown
+        part_spec = slot.kpi.input(part)
+        unit = f" {part_spec.unit}" if part_spec is not None and part_spec.unit and part_spec.unit != "ร้อยละ" else ""
+        rounded = round_half_up(value, 2)
+        exact = format(round_half_up(value, 4).normalize(), "f")
+        note = f" ({exact} ปัดเป็น {texts.score(rounded)})" if decimals_of(value) > 2 and rounded != value else ""
+        return (f"{texts.number(inputs[part])} จาก {texts.number(base_value)}{unit} = {shown}{note}")
+
+    def _plausibility(self, ctx: Ctx, slot: Slot, state: dict[str, Any], result: Evaluation) -> list[str]:
+        """DHIS2's min–max idea: a figure far outside what the KPI allows or what the unit sent before."""
+        kpi = slot.kpi
+        flags: list[str] = []
+        inputs = state["inputs"]
+        for name, raw in inputs.items():
+            spec = kpi.input(name)
+            if spec is None or spec.kind != "number":
+                continue
+            try:
+                value = Decimal(str(raw))
+            except InvalidOperation:
+                continue
+            if spec.unit == "ร้อยละ" and spec.max is None and value > 100:
+                flags.append(f"{spec.name} ร้อยละ {texts.number(value)} สูงผิดปกติ")
+        for expr in kpi.derive.values():
+            base = next((n for n in expr.names if n in kpi.constants), None)
+            part = next((n for n in expr.names if n in inputs), None)
+            if base and part and base not in inputs:
+                try:
+                    if Decimal(str(inputs[part])) > kpi.constants[base]:
+                        flags.append(f"จำนวน {texts.number(inputs[part])} มากกว่าเป้าหมายทั้งหมด "
+                                     f"{texts.number(kpi.constants[base])}")
+                except InvalidOperation:
+                    pass
+        main = primary_input(kpi)
+        before = latest(self.store.current(ctx.unit.id, slot.catalog.id, kpi.id))
+        if main and before is not None and before.period <= (state.get("period") or period_for(kpi, ctx.today)):
+            try:
+                old = evaluate_submission(slot, ctx.unit, before).values.get(main)
+                new = result.values.get(main)
+                if old is not None and new is not None:
+                    old, new = Decimal(str(old)), Decimal(str(new))
+                    spec = kpi.input(main)
+                    if abs(new - old) >= 30 and (old == 0 or abs(new - old) / abs(old) >= Decimal("0.5")):
+                        word = "สูงกว่า" if new > old else "ต่ำกว่า"
+                        flags.append(f"{word}ครั้งก่อนมาก (ครั้งก่อน {self._value_th(slot, main, round(old, 2))}"
+                                     f"{'' if spec is None else ''})")
+            except EvaluationError:
+                pass
+        return flags
 
     @staticmethod
     def _next_lines(result: Evaluation) -> list[str]:
@@ -305,16 +493,91 @@ class Conversation:
         inputs = {k: str(v) for k, v in state["inputs"].items()}
         if slot.kpi.rubric.steps:
             inputs["steps"] = list(state.get("steps") or [])
+        unit_id, period = ctx.unit.id, state["period"]
+        edit = ctx.msg.choice is not None
+        before = next(iter(self.store.current(unit_id, slot.catalog.id, slot.kpi.id, period)), None)
+        if before is not None and self._same_inputs(before.inputs, inputs):
+            # the same figure again: no new version
+            self.store.set_state(ctx.msg.chat_key, {"flow": "after_report", "slot": slot.key, "period": period})
+            return [Reply(f"ค่าเดิม ไม่มีการเปลี่ยนแปลงค่ะ ({slot.short} {texts.period_th(period)}: "
+                          f"{self._figure(ctx, slot, before.inputs)} {texts.level_th(before.level)} "
+                          f"ฉบับที่ {before.version})", edit=edit)]
         saved = self.store.add_submission(NewSubmission(
-            person_id=ctx.person.id, unit_id=ctx.unit.id, catalog_id=slot.catalog.id, kpi_id=slot.kpi.id,
-            period=state["period"], inputs=inputs, level=result.level, channel=ctx.msg.channel,
-            message_id=ctx.msg.message_id, sent_at=ctx.msg.sent_at))
+            person_id=ctx.person.id, unit_id=unit_id, catalog_id=slot.catalog.id, kpi_id=slot.kpi.id,
+            period=period, inputs=inputs, level=result.level, channel=ctx.msg.channel,
+            message_id=ctx.msg.message_id, sent_at=ctx.msg.sent_at, flags=tuple(state.get("flags") or ())))
         self.store.set_state(ctx.msg.chat_key, {"flow": "after_report", "slot": slot.key, "period": saved.period})
         version = f" (ฉบับที่ {saved.version})" if saved.version > 1 else ""
         wanted = self._evidence_wanted(slot, result)
-        return [Reply(f"บันทึกแล้วค่ะ{version}: {slot.short} {texts.period_th(saved.period)} "
-                      f"{texts.level_th(result.level)}" + (f"\nส่งหลักฐานได้เลย: {wanted}" if wanted else ""),
-                      edit=ctx.msg.choice is not None)]
+        where = f"{slot.short} {texts.period_th(saved.period)}"
+        if before is not None and state.get("correcting"):
+            head = (f"แก้ไขแล้วค่ะ: จาก {self._figure(ctx, slot, before.inputs)} เป็น "
+                    f"{self._figure(ctx, slot, inputs)} ({texts.level_th(result.level)})\n{where} ฉบับที่ {saved.version}")
+        else:
+            head = f"บันทึกแล้วค่ะ{version}: {where} {texts.level_th(result.level)}"
+            if before is not None:
+                head += (f"\nแทนค่าเดิม {self._figure(ctx, slot, before.inputs)} "
+                         f"({texts.level_th(before.level)}, ฉบับที่ {before.version})")
+        return [Reply(head + (f"\nส่งหลักฐานได้เลย: {wanted}" if wanted else ""), edit=edit)]
+
+    @staticmethod
+    def _same_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+        """The same figures: numbers compared as numbers ("92.50" is "92.5"), steps in any order."""
+        if set(old) != set(new):
+            return False
+        for name, a in old.items():
+            b = new[name]
+            if isinstance(a, list) or isinstance(b, list):
+                if sorted(map(str, a or [])) != sorted(map(str, b or [])):
+                    return False
+                continue
+            try:
+                if Decimal(str(a)) != Decimal(str(b)):
+                    return False
+            except InvalidOperation:
+                if str(a) != str(b):
+                    return False
+        return True
+
+    def _figure(self, ctx: Ctx, slot: Slot, inputs: Mapping[str, Any]) -> str:
+        """A stored or drafted figure in one line: "ร้อยละ 92.5"; a derived percent as derived
+        ("ร้อยละ 80.00"); several inputs by their units ("ร้อยละ 12, 2 ช่องทาง, 3 ครั้ง")."""
+        kpi = slot.kpi
+        direct = {k: v for k, v in inputs.items() if k != "steps"}
+        main = primary_input(kpi)
+        shown: list[str] = []
+        skip: set[str] = set()
+        if main and main in direct:
+            shown.append(self._value_th(slot, main, direct[main]))
+            skip.add(main)
+        elif main and main in kpi.derive:
+            try:
+                value = self._evaluate(ctx, slot, {"inputs": direct, "steps": inputs.get("steps")}).values.get(main)
+            except EvaluationError:
+                value = None
+            if value is not None:
+                shown.append(self._value_th(slot, main, round(Decimal(str(value)), 2)))
+                skip |= {main, *kpi.derive[main].names}
+        shown += [self._value_th(slot, k, v) for k, v in direct.items() if k not in skip]
+        if kpi.rubric.steps and "steps" in inputs:
+            shown.append(f"ขั้นตอนที่ทำแล้ว {len(inputs.get('steps') or [])} จาก {len(kpi.rubric.steps)}")
+        return ", ".join(shown) or "-"
+
+    @staticmethod
+    def _value_th(slot: Slot, name: str, value: Any) -> str:
+        spec = slot.kpi.input(name)
+        if spec is not None and spec.kind == "date":
+            try:
+                return texts.day_th(date.fromisoformat(str(value)))
+            except ValueError:
+                return str(value)
+        try:
+            shown = texts.number(value)
+        except (InvalidOperation, ValueError):
+            shown = str(value)
+        if spec is not None and spec.unit == "ร้อยละ":
+            return f"ร้อยละ {shown}"
+        return f"{shown} {spec.unit}" if spec is not None and spec.unit else shown
 
     @staticmethod
     def _evidence_wanted(slot: Slot, result: Evaluation) -> str:
@@ -354,6 +617,9 @@ class Conversation:
             if key is None:
                 return None
             return self._store_evidence(ctx, key, None)
+        if flow == "criteria" and awaiting == "kpi":
+            key = self._pick(state, answer)
+            return None if key is None else self._criteria_picked(ctx, state, key)
         if flow != "report":
             return None
         if awaiting == "kpi":
@@ -361,6 +627,8 @@ class Conversation:
             if key is None:
                 return None
             return self._report_with_kpi(ctx, state, key)
+        if awaiting == "place":
+            return self._placed(ctx, state, choice, text)
         if awaiting and awaiting.startswith("input:"):
             name = awaiting.split(":", 1)[1]
             u = understand(text, [], ctx.today)
@@ -374,7 +642,20 @@ class Conversation:
                 if not u.values:
                     if u.intent not in ("unknown", "report"):
                         return None  # another command: leave the question
-                    return [Reply(f"กรุณาพิมพ์{spec.name if spec else name}เป็นตัวเลขค่ะ เช่น 12 หรือ ๑๒")]
+                    return [Reply(f"กรุณาพิมพ์{spec.name if spec else name}{self._example(spec)}ค่ะ")]
+                full = understand(text, [(s.catalog.id, s.kpi) for s in ctx.slots], ctx.today,
+                                  [x.name for x in self.store.units()])
+                if full.kpis and full.intent in ("report", "correct", "criteria", "deadlines"):
+                    return None  # a new report ("เบิกจ่าย 900,000 บาท"), not the answer to this question
+                value = u.found[0] if u.found else None
+                unit_word = unit_after(u.work, value.end)[0] if value is not None and unit_after(u.work, value.end) \
+                    else None
+                bad_unit = spec is not None and not compatible(unit_word, spec.unit)
+                if len(u.values) != 1 or bad_unit or (u.values[0].percent and spec is not None
+                                                      and spec.unit != "ร้อยละ"):
+                    return [Reply(f"กรุณาพิมพ์{spec.name if spec else name} ตัวเลขเดียว"
+                                  f"{' เป็น' + spec.unit if spec is not None and spec.unit else ''} "
+                                  f"{self._example(spec)}ค่ะ", (Choice("ยกเลิก", CANCEL),))]
                 state["inputs"][name] = str(u.values[0].value)
             state["awaiting"] = None
             return self._next_question(ctx, state)
@@ -397,10 +678,99 @@ class Conversation:
             card.edit = choice is not None
             return [card]
         if awaiting == "confirm":
-            if answer in (CONFIRM, "ยืนยัน", "ตกลง", "ok", "ใช่"):
-                return self._save(ctx, state)
-            return None
+            return self._answer_card(ctx, state, choice, text)
         return None
+
+    def _placed(self, ctx: Ctx, state: dict[str, Any], choice: str | None, text: str) -> list[Reply] | None:
+        """The answer to "ตัวเลข 900,000 คือข้อมูลใดคะ": a button, or the input's name typed."""
+        slot = ctx.slot(state.get("slot") or "")
+        options = list(state.get("options") or [])
+        if slot is None or not state.get("unplaced"):
+            return None
+        picked: str | None = None
+        if choice == "p:-":
+            state.setdefault("ignored", []).append(state["unplaced"][0])
+        else:
+            index = self._index(choice or "", "p:")
+            if index is not None and index < len(options):
+                picked = options[index]
+            elif choice is None and text:
+                flat = text.replace(" ", "")
+                hits = [n for n in options if n in flat or any(w and w in flat for w in
+                        (slot.kpi.input(n).name.split()[0] if slot.kpi.input(n) else "",))]
+                picked = hits[0] if len(hits) == 1 else None
+                if picked is None:
+                    u = understand(text, [], ctx.today)
+                    if u.intent not in ("unknown", "report"):
+                        return None  # another command: leave the question
+                    return self._ask_unplaced(ctx, slot, state)
+            else:
+                return self._ask_unplaced(ctx, slot, state)
+        raw = state["unplaced"].pop(0)
+        if picked is not None:
+            state["inputs"][picked] = raw.removesuffix("%")
+        state["awaiting"] = None
+        state.pop("options", None)
+        replies = self._next_question(ctx, state)
+        if choice is not None and replies:
+            replies[0].edit = False
+        return replies
+
+    def _answer_card(self, ctx: Ctx, state: dict[str, Any], choice: str | None, text: str) -> list[Reply] | None:
+        """An answer on an open card: yes saves, no drops the draft, a clear other command goes on as
+        usual (None); anything else keeps the draft and asks again with the card's buttons."""
+        if choice == "okall":
+            return self._confirmed(ctx, state, everything=True)
+        verdict = yes_no(choice if choice is not None else text)
+        if verdict == "yes":
+            return self._confirmed(ctx, state)
+        if verdict == "no":
+            self.store.set_state(ctx.msg.chat_key, None)
+            return [Reply("ยกเลิกแล้วค่ะ ไม่มีการบันทึก", edit=choice is not None)]
+        if choice is None:
+            if ctx.msg.attachments or not text:
+                return None  # evidence sent while the card is open
+            u = understand(text, [(s.catalog.id, s.kpi) for s in ctx.slots], ctx.today,
+                           [x.name for x in self.store.units()], False)
+            if u.intent == "undo":
+                # "ยกเลิกรายงานเมื่อกี้" while a card is open means that card, not a figure stored earlier
+                self.store.set_state(ctx.msg.chat_key, None)
+                return [Reply("ยกเลิกรายการที่ยังไม่ได้ยืนยันแล้วค่ะ ไม่มีการบันทึก\n"
+                              "(ถ้าต้องการยกเลิกผลที่บันทึกไว้ก่อนหน้า พิมพ์ “ยกเลิกรายการล่าสุด” อีกครั้งค่ะ)")]
+            if u.intent != "unknown" or (u.kpis and u.values):
+                return None  # "คะแนนปัจจุบัน", "แก้เป็น 95", a new report ...
+        slot = ctx.slot(state.get("slot") or "")
+        head = f"ยังไม่ได้บันทึก {slot.short}\n" if slot else ""
+        choices = [Choice("ยืนยัน", CONFIRM), Choice("ยกเลิก", CANCEL)]  # the card's own buttons
+        if state.get("queue"):
+            choices.insert(1, Choice("ยืนยันทั้งหมด", "okall"))
+        return [Reply(head + "กรุณากด ยืนยัน หรือ ยกเลิก ค่ะ (หรือพิมพ์ 1 = ยืนยัน, 2 = ยกเลิก)", tuple(choices))]
+
+    def _confirmed(self, ctx: Ctx, state: dict[str, Any], everything: bool = False) -> list[Reply]:
+        """"ยืนยัน" on a card: a flagged figure needs a second confirm; then the figure is saved and the
+        next card of the same message (several KPIs in one message) is shown, or all are saved at once."""
+        if state.get("flags") and not state.get("flags_seen"):
+            state["flags_seen"] = True
+            self.store.set_state(ctx.msg.chat_key, state)
+            return [Reply("⚠️ " + "; ".join(state["flags"]) + "\nตรวจสอบแล้วถูกต้อง กด “ยืนยัน” อีกครั้งเพื่อบันทึกค่ะ",
+                          (Choice("ยืนยัน", CONFIRM), Choice("ยกเลิก", CANCEL)))]
+        queue = list(state.get("queue") or [])
+        replies = self._save(ctx, state)
+        saved_ok = bool(replies) and not replies[0].text.startswith("ยังไม่ได้บันทึก")
+        while queue and saved_ok:
+            nxt = queue.pop(0)
+            follow = {"flow": "report", "text": state.get("text"), "period": state.get("period"), "queue": queue,
+                      "of": state.get("of")}
+            if state.get("for_unit"):
+                follow["for_unit"] = state["for_unit"]
+            cards = self._report_with_kpi(ctx, follow, nxt["slot"], nxt)
+            if not everything or follow.get("awaiting") != "confirm" or follow.get("flags"):
+                return replies + cards
+            more = self._save(ctx, follow)
+            replies += more
+            saved_ok = bool(more) and not more[0].text.startswith("ยังไม่ได้บันทึก")
+            state = follow
+        return replies
 
     @staticmethod
     def _index(answer: str, prefix: str) -> int | None:
@@ -417,18 +787,57 @@ class Conversation:
 
     # -- correct / undo ------------------------------------------------------------------------
     def _correct(self, ctx: Ctx, u: Understanding) -> list[Reply]:
-        last = self.store.last_submission_by(ctx.person.id)
-        if last is None:
-            return [Reply("ยังไม่มีรายการที่ท่านรายงานไว้ให้แก้ไขค่ะ")]
-        key = f"{last.catalog_id}/{last.kpi_id}"
+        """A new figure for the open card if there is one, else for the person's latest live report: the
+        other inputs are kept, the named (or main) one replaced; the card then asks to confirm."""
+        draft = self.store.get_state(ctx.msg.chat_key) or {}
+        if draft.get("flow") == "report" and draft.get("awaiting") == "confirm" and ctx.slot(draft.get("slot") or ""):
+            key, base, state = draft["slot"], dict(draft.get("inputs") or {}), dict(draft)
+        else:
+            last = self.store.last_submission_by(ctx.person.id)
+            if last is None:
+                return [Reply("ยังไม่มีรายการที่ท่านรายงานไว้ให้แก้ไขค่ะ")]
+            key = f"{last.catalog_id}/{last.kpi_id}"
+            if ctx.slot(key) is None:
+                return [Reply("ตัวชี้วัดของรายการล่าสุดไม่อยู่ในรอบนี้แล้ว แก้ไขไม่ได้ค่ะ")]
+            base = dict(last.inputs)
+            state = {"flow": "report", "period": last.period}
+            if "steps" in base:
+                state["steps"] = list(base.get("steps") or [])
         slot = ctx.slot(key)
-        if slot is None:
-            return [Reply("ตัวชี้วัดของรายการล่าสุดไม่อยู่ในรอบนี้แล้ว แก้ไขไม่ได้ค่ะ")]
-        state: dict[str, Any] = {"flow": "report", "values": [str(v.value) for v in u.values],
-                                 "named": {k: str(v) for k, v in u.inputs.items()}, "period": last.period}
-        if not u.values and not u.inputs:
-            state["inputs"] = {}
-        return self._report_with_kpi(ctx, state, key)
+        assert slot is not None
+        state["correcting"] = True
+        for stale in ("values", "named", "awaiting"):
+            state.pop(stale, None)
+        base.pop("steps", None)
+        found = self._new_figures(ctx, slot, u)
+        if not found["inputs"] and not found["unplaced"]:
+            state["inputs"] = {}  # "แก้ไข" alone: ask every input again
+        else:
+            state["inputs"] = self._replace_inputs(slot, base, found["inputs"])
+        return self._report_with_kpi(ctx, state, key, found)
+
+    def _new_figures(self, ctx: Ctx, slot: Slot, u: Understanding) -> dict[str, Any]:
+        """The figures a correction gives, placed in the KPI's inputs by meaning ("แก้ไข ๔ ครั้ง" is the
+        input counted in ครั้ง); when it names the old and the new figure ("ไม่ใช่ 92 ค่ะ ต้องเป็น 95") only
+        the new one, after เป็น, is read."""
+        part = new_part(u.text)
+        read = understand(part, [], ctx.today) if part is not None else u
+        return self._draft_state(read_for(read, slot.catalog.id, slot.kpi))
+
+    @staticmethod
+    def _replace_inputs(slot: Slot, base: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
+        """The earlier inputs with the corrected ones replaced; derived figures stay consistent."""
+        kpi = slot.kpi
+        inputs = dict(base)
+        for name in changed:
+            if name in kpi.derive:  # a derived figure given directly replaces its sources
+                for source in kpi.derive[name].names:
+                    inputs.pop(source, None)
+        for derived, expr in kpi.derive.items():
+            if derived not in changed and any(n in changed for n in expr.names):
+                inputs.pop(derived, None)  # new sources: the figure is derived again
+        inputs.update(changed)
+        return inputs
 
     def _undo(self, ctx: Ctx, u: Understanding) -> list[Reply]:
         last = self.store.last_submission_by(ctx.person.id)
@@ -437,7 +846,16 @@ class Conversation:
         self.store.retract(last.id, ctx.person.id, ctx.msg.channel, ctx.msg.message_id, ctx.msg.sent_at)
         slot = ctx.slot(f"{last.catalog_id}/{last.kpi_id}")
         name = slot.short if slot else last.kpi_id
-        return [Reply(f"ยกเลิกรายการ {name} {texts.period_th(last.period)} แล้วค่ะ (ประวัติยังเก็บไว้)")]
+        was = f" {self._figure(ctx, slot, last.inputs)} ({texts.level_th(last.level)})" if slot else ""
+        lines = [f"ยกเลิกรายการ {name} {texts.period_th(last.period)}{was} แล้วค่ะ (ประวัติยังเก็บไว้)"]
+        now = next(iter(self.store.current(last.unit_id, last.catalog_id, last.kpi_id, last.period)), None)
+        if now is None:
+            this = "เดือนนี้" if last.period == ctx.today.strftime("%Y-%m") else texts.period_th(last.period)
+            lines.append(f"ตอนนี้ไม่มีผลของ{this}")
+        elif slot:
+            lines.append(f"ตอนนี้ใช้ผลฉบับที่ {now.version}: {self._figure(ctx, slot, now.inputs)} "
+                         f"({texts.level_th(now.level)})")
+        return [Reply("\n".join(lines))]
 
     # -- evidence ----------------------------------------------------------------------------
     def _evidence(self, ctx: Ctx, u: Understanding) -> list[Reply]:
@@ -557,6 +975,95 @@ class Conversation:
                 lines.append(f"{unit.name} · {slot.short} ({slot.set_name()}): {shown}")
         return Reply("\n".join(lines) if len(lines) > 1 else "ยังไม่มีตัวชี้วัดในความรับผิดชอบของท่านค่ะ")
 
+    # -- questions about a KPI: its criteria ----------------------------------------------------
+    def _criteria(self, ctx: Ctx, u: Understanding) -> list[Reply]:
+        """The levels, the unit's standing and what is needed, for the KPI asked about.
+
+        Never starts a report and never changes the chat's state, except to ask "which KPI?" — that
+        question keeps the earlier state and gives it back once a KPI is picked.
+        """
+        target = self._asked_unit(ctx, u)
+        if isinstance(target, Reply):
+            return [target]
+        unit, unit_slots = target
+        if not unit_slots:
+            return [Reply(f"{unit.name}ยังไม่มีข้อตกลงตัวชี้วัดในรอบนี้ค่ะ")]
+        level = asked_level(u.text)
+        keys = self._named_keys(ctx, u, unit_slots)
+        if len(keys) == 1:
+            return [self._criteria_answer(ctx, unit, unit_slots, keys[0], level)]
+        other = None if keys else self._outside(ctx, unit, unit_slots, u.text)
+        if other is not None:
+            return [Reply(criteria_reply(other, unit, None, level=level, in_agreement=False))]
+        earlier = self.store.get_state(ctx.msg.chat_key)
+        if earlier and earlier.get("flow") == "criteria":
+            earlier = earlier.get("resume")
+        candidates = keys or [s.key for s in unit_slots]
+        self.store.set_state(ctx.msg.chat_key, {"flow": "criteria", "awaiting": "kpi", "candidates": candidates,
+                                                "level": level, "unit": unit.id, "resume": earlier})
+        ask = "ตัวชี้วัดไหนคะ" if not keys else "หมายถึงตัวชี้วัดไหนคะ (มีหลายข้อที่ตรงกัน)"
+        unknown = [n.split(":", 1)[1] for n in u.notes if n.startswith("unknown_kpi_number:")]
+        if unknown and not keys:
+            ask = f"ไม่มีตัวชี้วัดที่ {unknown[0]} ในข้อตกลงของ{unit.name} ตัวชี้วัดไหนคะ"
+        choices = []
+        for i, key in enumerate(candidates):
+            slot = next((s for s in unit_slots if s.key == key), None)
+            if slot:
+                choices.append(Choice(f"{slot.short} ({slot.set_name()})", f"k:{i}"))
+        return [Reply(ask, (*choices, Choice("ยกเลิก", CANCEL)))]
+
+    def _criteria_picked(self, ctx: Ctx, state: dict[str, Any], key: str) -> list[Reply]:
+        self.store.set_state(ctx.msg.chat_key, state.get("resume"))
+        unit = ctx.unit
+        if state.get("unit") and state["unit"] != ctx.unit.id:
+            unit = self.store.unit(state["unit"]) or ctx.unit
+        unit_slots = ctx.slots if unit.id == ctx.unit.id else slots(self.store, self.catalogs, unit, ctx.today)
+        if not any(s.key == key for s in unit_slots):
+            return [Reply("ตัวชี้วัดนี้ไม่อยู่ในรอบนี้แล้วค่ะ")]
+        reply = self._criteria_answer(ctx, unit, unit_slots, key, state.get("level"))
+        reply.edit = ctx.msg.choice is not None
+        return [reply]
+
+    def _criteria_answer(self, ctx: Ctx, unit: Unit, unit_slots: list[Slot], key: str, level: int | None) -> Reply:
+        slot = next(s for s in unit_slots if s.key == key)
+        sub = latest(self.store.current(unit.id, slot.catalog.id, slot.kpi.id))
+        return Reply(criteria_reply(slot, unit, sub, level=level))
+
+    def _asked_unit(self, ctx: Ctx, u: Understanding) -> tuple[Unit, list[Slot]] | Reply:
+        """The unit a question is about: the sender's, or one they may see that the message names."""
+        if not u.unit or u.unit == ctx.unit.name:
+            return ctx.unit, ctx.slots
+        match = next((x for x in units_in_scope(self.store, ctx.person) if x.name == u.unit), None)
+        if match is None:
+            return Reply(f"ขออภัยค่ะ ท่านไม่มีสิทธิ์ดูผลของ {u.unit}")
+        return match, slots(self.store, self.catalogs, match, ctx.today)
+
+    def _named_keys(self, ctx: Ctx, u: Understanding, unit_slots: list[Slot]) -> list[str]:
+        """The slot keys a question names: its top KPI candidates (several when they tie)."""
+        if unit_slots is not ctx.slots:
+            u = understand(u.text, [(s.catalog.id, s.kpi) for s in unit_slots], ctx.today,
+                           [x.name for x in self.store.units()])
+        known = {s.key for s in unit_slots}
+        refs = [r for r in u.kpis if f"{r.catalog_id}/{r.kpi_id}" in known]
+        if not refs:
+            return []
+        top = max(r.score for r in refs)
+        return list(dict.fromkeys(f"{r.catalog_id}/{r.kpi_id}" for r in refs if abs(r.score - top) < 1e-6))
+
+    def _outside(self, ctx: Ctx, unit: Unit, unit_slots: list[Slot], text: str) -> Slot | None:
+        """The one KPI of the unit's catalogs a question names that the unit is not appraised on
+        (an optional KPI it did not choose, a KPI for named districts only), or None."""
+        inside = {s.key for s in unit_slots}
+        pool = [Slot(a, c, k) for a in self.store.agreements(unit.id, ctx.today)
+                if (c := self.catalogs.get(a.catalog_id)) is not None
+                for k in c.kpis if f"{c.id}/{k.id}" not in inside]
+        if not pool:
+            return None
+        u = understand(text, [(s.catalog.id, s.kpi) for s in pool], ctx.today, [x.name for x in self.store.units()])
+        if u.kpi is None:
+            return None
+        return next((s for s in pool if s.catalog.id == u.kpi.catalog_id and s.kpi.id == u.kpi.kpi_id), None)
+
     # -- missing and deadlines -----------------------------------------------------------------
     def _missing(self, ctx: Ctx, u: Understanding) -> list[Reply]:
         if ctx.person.role == "reporter":
@@ -580,6 +1087,13 @@ class Conversation:
         return [Reply(head + f" ({len(lines)} รายการ):\n" + "\n".join(lines[:40]))]
 
     def _deadlines(self, ctx: Ctx, u: Understanding) -> list[Reply]:
+        keys = self._named_keys(ctx, u, ctx.slots)
+        if len(keys) == 1:  # "ตชว.7 ส่งทุกวันที่เท่าไหร่": that KPI's measuring day and next cutoffs
+            slot = next(s for s in ctx.slots if s.key == keys[0])
+            return [Reply(deadline_reply(slot, ctx.unit, deadlines([slot], ctx.today), ctx.today))]
+        other = None if keys else self._outside(ctx, ctx.unit, ctx.slots, u.text)
+        if other is not None:
+            return [Reply(deadline_reply(other, ctx.unit, [], ctx.today, in_agreement=False))]
         items = deadlines(ctx.slots, ctx.today)
         if not items:
             return [Reply("ไม่มีกำหนดส่งที่ใกล้จะถึงค่ะ")]
@@ -602,16 +1116,26 @@ class Conversation:
     def _reminders(self, ctx: Ctx, u: Understanding) -> list[Reply]:
         if u.intent == "mute":
             self.store.set_reminders(ctx.person.id, "muted")
-            return [Reply("ปิดการเตือนแล้วค่ะ พิมพ์ “เปิดการเตือน” เมื่อต้องการให้เตือนอีกครั้ง")]
+            return [Reply("ปิดการเตือนแล้วค่ะ พิมพ์ “เปิดการเตือน” หรือ “เตือนได้แล้ว” เมื่อต้องการให้เตือนอีกครั้ง")]
         if u.intent == "unmute":
             self.store.set_reminders(ctx.person.id, "on")
             return [Reply("เปิดการเตือนแล้วค่ะ")]
-        days = u.days or 1
+        low, high = SNOOZE_DAYS
+        rule = (f"เลื่อนการเตือนได้ {low}–{high} วันค่ะ เช่น “งดเตือน 3 วัน” หรือ “เลื่อนเตือน 1 สัปดาห์” "
+                "(ถ้าไม่ต้องการให้เตือนเลย พิมพ์ “ปิดการเตือน”)")
+        if u.days is None and u.values:
+            return [Reply("ต้องการเลื่อนการเตือนกี่วันคะ " + rule)]  # "เลื่อนเตือน 45": days or hours?
+        days = 1 if u.days is None else u.days
+        if u.days is None and u.day is not None:
+            days = (u.day - ctx.today).days  # "เลื่อนเตือนไปวันที่ 20"
+        if not low <= days <= high:
+            return [Reply(f"ยังไม่ได้เปลี่ยนการเตือนค่ะ: {days} วัน อยู่นอกช่วงที่ตั้งได้\n{rule}")]
         from datetime import timedelta
 
         until = ctx.msg.sent_at + timedelta(days=days)
         self.store.set_reminders(ctx.person.id, "snoozed", until)
-        return [Reply(f"เลื่อนการเตือนไป {days} วัน ถึง {texts.day_th(until.date())} ค่ะ")]
+        return [Reply(f"เลื่อนการเตือนไป {days} วัน ถึง {texts.day_th(until.date())} ค่ะ "
+                      "(พิมพ์ “เตือนได้แล้ว” เพื่อให้เตือนตามปกติก่อนกำหนด)")]
 
 
 def now_for(msg: Incoming) -> datetime:

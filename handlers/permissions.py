@@ -14,6 +14,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "overview": frozenset({"chief", "coordinator", "admin"}),
     "missing": frozenset({"reporter", "chief", "coordinator", "admin"}),
     "deadlines": frozenset({"reporter", "chief", "coordinator", "admin"}),
+    "criteria": frozenset({"reporter", "chief", "coordinator", "admin"}),
     "invite": frozenset({"admin"}),
     "mute": frozenset({"reporter", "chief", "coordinator", "admin"}),
     "unmute": frozenset({"reporter", "chief", "coordinator", "admin"}),

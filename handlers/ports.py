@@ -66,6 +66,7 @@ class NewSubmission:
     channel: str
     message_id: str
     sent_at: datetime
+    flags: tuple[str, ...] = ()  # plausibility warnings the reporter confirmed past (Thai)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Submission:
     sent_at: datetime
     recorded_at: datetime
     retracted: bool = False
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

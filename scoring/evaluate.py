@@ -387,8 +387,13 @@ def evaluate(
     unit: str | None = None,
     unit_attributes: Mapping[str, Any] | None = None,
     case: str | None = None,
+    aim: int | None = None,
 ) -> Evaluation:
-    """Score one KPI for one unit. Pure and deterministic; raises EvaluationError on bad inputs."""
+    """Score one KPI for one unit. Pure and deterministic; raises EvaluationError on bad inputs.
+
+    `needed` lists what the next level needs; with `aim` (a level above the one reached, "ระดับ 5
+    ต้องทำอะไร"), what that level needs instead. `next_level` is the next level either way.
+    """
     if unit is not None and not kpi.applies(unit):
         where = ", ".join(kpi.applies_to) if kpi.applies_to else "หน่วยงานอื่น"
         raise EvaluationError(f"ตัวชี้วัด {kpi.number or kpi.id} ใช้เฉพาะ {where} ไม่ใช้กับ {unit}",
@@ -441,12 +446,15 @@ def evaluate(
             reached = max(reached, r.level)
 
     next_level = _next_level(kpi, results, needs, reached)
+    target = next_level
+    if aim is not None and aim > reached and aim in needs and not by_level[aim].blank:
+        target = aim
     needed: list[Needed] = []
-    if next_level is not None:
-        needed = list(part_needs) + [n for n in needs[next_level] if not _dup(n, part_needs)]
+    if target is not None:
+        needed = list(part_needs) + [n for n in needs[target] if not _dup(n, part_needs)]
         if rubric.cumulative:
             for r in results:
-                if r.level < next_level and not r.blank and r.steps_missing:
+                if r.level < target and not r.blank and r.steps_missing:
                     for sid in r.steps_missing:
                         text = scorer.steps_status([sid])[2][0]
                         if all(n.input != sid for n in needed):

@@ -227,6 +227,9 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         elif len(leaves) == 1 and leaves[0].id not in result.inputs and units[v] is not None \
                 and compatible(units[v], leaves[0].unit) and not f.value.percent:
             target = leaves[0]
+        elif f.value.percent and main_spec is not None and main_spec.id not in result.inputs \
+                and not _sources_given(kpi, main_spec.id, result.inputs):
+            target = main_spec  # "150%" is the percent, out of range: the card refuses it in Thai
         if target is not None:
             result.inputs[target.id] = f.value.value
             result.why[target.id] = "ตัวเลขเดียวของตัวชี้วัด"

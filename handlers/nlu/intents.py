@@ -13,29 +13,43 @@ SLASH_INTENTS = {
     "missing": "missing", "deadlines": "deadlines", "deadline": "deadlines", "undo": "undo",
     "cancel": "cancel", "help": "help", "evidence": "evidence", "invite": "invite", "mute": "mute",
     "unmute": "unmute", "snooze": "snooze", "correct": "correct", "edit": "correct",
+    "criteria": "criteria", "rubric": "criteria",
 }
 
 # (intent, regex over the compact text: lowercase, no spaces or dots); first match wins
 RULES: list[tuple[str, re.Pattern[str]]] = [
+    # questions about a KPI's levels, before help ("ทำยังไงถึงจะได้ระดับ 5") and score ("เกณฑ์การให้คะแนน");
+    # "ผ่านเกณฑ์"/"ต่ำกว่าเกณฑ์" are words of KPI 4's reports, not questions
+    ("criteria", re.compile(r"(?<!ผ่าน)(?<!ต่ำกว่า)(?<!เกิน)เกณฑ์|criteria|rubric|คิดคะแนน|วิธีคิด"
+                            r"|(?:คิด|คำนวณ|ให้คะแนน|นับคะแนน)(?:ยังไง|อย่างไร|ไง)"
+                            r"|ต้องทำอะไร|ต้องทำอีก|ต้องได้(?:กี่|เท่าไ)|ขาดอีก(?:กี่|เท่าไ)"
+                            r"|ระดับ(?:ที่)?ต้อง|ถึง(?:จะ)?ได้ระดับ|(?:ต้อง|อีก).{0,16}ถึงระดับ")),
     ("help", re.compile(r"^(?:\?+|help|menu|เมนู|ช่วยด้วย|ช่วยเหลือ|วิธีใช้.*|คู่มือ.*)$|วิธีใช้|ใช้ยังไง|ใช้งานยังไง"
                         r"|ใช้อย่างไร|ใช้งานอย่างไร|ช่วยด้วย|ทำยังไง|ทำอย่างไร|ต้องพิมพ์|พิมพ์ยังไง|คู่มือ|\bhelp\b")),
     ("invite", re.compile(r"(?:สร้าง|ออก|ขอ)รหัส(?:เชิญ)?|invite")),
     ("register", re.compile(r"ลงทะเบียน|สมัครใช้|^สมัคร$|register|รหัสเชิญ|ใช้รหัส")),
-    ("undo", re.compile(r"(?:ยกเลิก|ลบ|เอาออก)(?:รายการ|อัน|ผล|ที่ส่ง|ที่รายงาน|ข้อมูล|ไป){0,3}"
-                        r"(?:ล่าสุด|เมื่อกี้|เมื่อกี๊|เมื่อสักครู่|ตะกี้)|undo|ย้อนกลับ")),
-    ("unmute", re.compile(r"เปิด(?:การ)?(?:แจ้ง)?เตือน|กลับมาเตือน|เตือนต่อ|unmute")),
+    # "ยกเลิกรายงานเมื่อกี้", "ลบที่ส่งไปล่าสุด", "ยกเลิกอันที่แล้ว": undo, before "ยกเลิก" is cancel
+    ("undo", re.compile(r"(?:ยกเลิก|ลบ|เอาออก)(?:รายการ|รายงาน|อัน|ผล|ที่ส่ง|ที่รายงาน|ที่บันทึก|ที่กรอก|ข้อมูล|ไป"
+                        r"|มา|ตัว|การส่ง|ครั้ง){0,4}(?:ล่าสุด|เมื่อกี้|เมื่อกี๊|เมื่อสักครู่|ตะกี้|ที่แล้ว)|undo|ย้อนกลับ")),
+    ("unmute", re.compile(r"เปิด(?:การ)?(?:แจ้ง)?เตือน|กลับมาเตือน|เตือนต่อ|unmute|เตือนตามปกติ|เตือนเหมือนเดิม"
+                          r"|(?<!ไม่ต้อง)(?<!ไม่)(?<!ยัง)เตือนได้(?:แล้ว|เลย|ตามเดิม)|^(?:ให้)?เตือนได้$")),
     ("mute", re.compile(r"ปิด(?:การ)?(?:แจ้ง)?เตือน|หยุด(?:การ)?(?:แจ้ง)?เตือน|ไม่ต้อง(?:แจ้ง)?เตือน|เลิกเตือน"
-                        r"|ยกเลิก(?:การ)?(?:แจ้ง)?เตือน|\bmute")),
-    ("snooze", re.compile(r"เลื่อน(?:การ)?(?:แจ้ง)?เตือน|เตือนอีก|(?:ค่อย|แล้ว)เตือน|เตือนใหม่|เลื่อนไป|snooze")),
+                        r"|ยกเลิก(?:การ)?(?:แจ้ง)?เตือน|(?:งด|ระงับ)(?:การ)?(?:แจ้ง)?เตือน|\bmute")),
+    ("snooze", re.compile(r"เลื่อน(?:การ)?(?:แจ้ง)?เตือน|เตือนอีก|(?:ค่อย|แล้ว)เตือน|เตือนใหม่|เลื่อนไป|snooze"
+                          r"|พัก(?:การ)?(?:แจ้ง)?เตือน")),
     ("invite", re.compile(r"เชิญ")),
     ("cancel", re.compile(r"ยกเลิก|ไม่เอาแล้ว|ไม่เอาละ|^ไม่เอา$|^พอแล้ว$|^พอ$|^เลิก$|cancel|^ออก$|^stop$")),
     ("correct", re.compile(r"แก้ไข|แก้ตัวเลข|แก้เป็น|ขอแก้|แก้ผล|แก้ค่า|แก้ยอด|ส่งผิด|พิมพ์ผิด|กรอกผิด|ใส่ผิด"
-                           r"|correct|edit|^แก้")),
+                           r"|correct|edit|^แก้"
+                           # "ไม่ใช่ 92 ค่ะ ต้องเป็น 95" (the numbers are blanked before the rules run)
+                           r"|^(?!.*(?:เท่าไ|อะไร|ไหม|มั้ย|ยังไง|อย่างไร|หรือเปล่า))(?:ไม่ใช่.{0,20}เป็น"
+                           r"|(?:ที่ถูก(?:ต้อง)?)?ต้องเป็น|.{0,20}เปลี่ยนเป็น|.{0,20}ที่ถูก(?:ต้อง)?คือ)")),
     ("missing", re.compile(r"ยังไม่(?:ได้)?(?:ส่ง|รายงาน)|ค้างส่ง|ค้างรายงาน|ขาดส่ง|ไม่ได้ส่ง|ส่งครบ|ใครส่งแล้ว"
                            r"|ใครยังไม่|ส่งแล้วบ้าง|ใครยัง|missing")),
     ("deadlines", re.compile(r"กำหนดส่ง|ส่งวันไหน|ส่งวันที่เท่า|ส่งภายในวัน|ส่งได้ถึง|ส่งเมื่อไ|ส่งถึงวัน|หมดเขต"
                              r"|วันสุดท้าย|ครบกำหนด|วันตัดยอด|ตัดยอดวัน|ปิดรอบ|deadline|ต้องส่ง(?:วัน|เมื่อ)"
-                             r"|ส่งก่อนวัน|ถึงวันไหน|วันไหน|เมื่อไหร่ต้องส่ง")),
+                             r"|ส่งก่อนวัน|ถึงวันไหน|วันไหน|เมื่อไหร่ต้องส่ง"
+                             r"|ทุกวันที่(?:เท่า|กี่)|วันที่เท่าไ|วันที่กี่|(?:ส่ง|รายงาน)ทุกวัน")),
     ("evidence", re.compile(r"หลักฐาน|หลักถาน|แนบ|รูป|ภาพถ่าย|ภาพกิจกรรม|ไฟล์|สกรีนช็อต|แคปหน้าจอ|photo|evidence"
                             r"|screenshot|ส่งภาพ")),
     ("score", re.compile(r"คะแนน|คะเเนน|score|ได้ระดับ|ระดับไหน|ระดับอะไร|ได้กี่|อันดับ|ภาพรวม|ดูผล|ผลประเมิน"
@@ -43,6 +57,9 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
     ("report", re.compile(r"รายงาน|ส่งผล|แจ้งผล|ส่งข้อมูล|บันทึกผล|ส่งยอด|แจ้งยอด|กรอกผล|อัพเดท|อัปเดต|update"
                           r"|report|ผลงาน|ผลเดือน|ยอดเดือน")),
 ]
+# "งดเตือน 3 วัน", "ไม่ต้องเตือน 2 วัน", "พักเตือน 1 สัปดาห์": a pause with a length is a snooze
+# (understand() reads the length; without one, งด/ไม่ต้อง/หยุด/ปิด mean mute)
+PAUSE = re.compile(r"(?:งด|พัก|ไม่ต้อง|หยุด|ปิด|ระงับ|เลิก)(?:การ)?(?:แจ้ง)?เตือน")
 # the text is compared in compact form, which drops ไม้ไต่คู้ (็): so do the patterns
 RULES = [(intent, re.compile(p.pattern.replace("\u0e47", ""))) for intent, p in RULES]
 
@@ -88,6 +105,17 @@ def fuzzy_intent(flat: str) -> str | None:
         if ratio and (best is None or ratio > best[0]):
             best = (ratio, intent)
     return best[1] if best else None
+
+
+_ASKED_LEVEL = re.compile(r"ระดับ(?:คะแนน)?(?:ที่)?([1-5])(?!\d)")
+
+
+def asked_level(text: str) -> int | None:
+    """The level a question names ("ระดับ 5 ต้องทำอะไร", "ถึงระดับ ๔", "ระดับห้า"); None if it names none."""
+    from .text import clean, compact
+
+    m = _ASKED_LEVEL.search(compact(clean(text)))
+    return int(m.group(1)) if m else None
 
 
 def role_of(flat: str) -> str | None:

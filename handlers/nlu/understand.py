@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from scoring.evaluate import primary_input
 from scoring.model import Kpi
 
 from . import intents as I
@@ -49,6 +50,8 @@ class Understanding:
     reports: list[Draft] = field(default_factory=list)  # per KPI, in the order named; [] when no KPI is clear
     fits: list[KpiRef] = field(default_factory=list)  # for a value with no KPI: the KPIs it may be, best first
     ask: bool = False  # the right answer is a question back (which KPI, which input)
+    work: str = field(default="", repr=False)  # the clean text with dates, KPI numbers and noise masked
+    found: list[Found] = field(default_factory=list, repr=False)  # the figures in `work`
 
     @property
     def kpi(self) -> KpiRef | None:
@@ -229,7 +232,7 @@ def understand(
                                   or any(d.unplaced for d in reports))
 
     return Understanding(intent, candidates, values, inputs, period, day, code, unit, days, ambiguous,
-                         text, notes, reports, fits, ask)
+                         text, notes, reports, fits, ask, work, found)
 
 
 _QUESTION = re.compile(r"ไหม|มั้ย|มั๊ย|ป่าว|หรือเปล่า|รึเปล่า|เหรอ|หรอ|เท่าไหร่|เท่าไร|อะไร|ยังไง|อย่างไร|กี่"
@@ -297,6 +300,12 @@ def _drafts(work: str, subject_text: str, found: list[Found], refs: list, candid
     return [_draft(work, found, top, kpis)]
 
 
+def read_for(u: Understanding, catalog_id: str, kpi: Kpi) -> Draft:
+    """The message's figures placed in one KPI's inputs: after "ตัวชี้วัดไหนคะ" was answered."""
+    ref = KpiRef(catalog_id, kpi.id, str(kpi.number) if kpi.number is not None else None, 1.0, "chosen")
+    return _draft(u.work, u.found, ref, [(catalog_id, kpi)])
+
+
 def _draft(work: str, found: list[Found], ref: KpiRef, kpis: list[tuple[str, Kpi]], start: int = 0) -> Draft:
     kpi = _kpi_of(ref, kpis)
     text = " " * start + work[start:]
@@ -314,7 +323,13 @@ def _by_inputs(work: str, found: list[Found], kpis: list[tuple[str, Kpi]]) -> tu
         weight = {"ตัวเลขเดียวของตัวชี้วัด": 0.5, "หน่วย": 1.0, "คำเรียกตัวชี้วัด": 1.0}
         score = sum(weight.get(how, 2.0) for how in placement.why.values())
         scored.append((score - len(placement.unplaced) * 0.25, i, placement))
-    scored.sort(key=lambda t: (-t[0], t[1]))
+    def bounded(i: int) -> int:
+        """A percent of something (at most 100) is a likelier home for a bare figure than a growth."""
+        main = primary_input(kpis[i][1])
+        spec = kpis[i][1].input(main) if main else None
+        return 0 if spec is not None and spec.unit == "ร้อยละ" and spec.max is not None else 1
+
+    scored.sort(key=lambda t: (-t[0], bounded(t[1]), 0 if "team" in kpis[t[1]][0] else 1, t[1]))
     fits = [KpiRef(kpis[i][0], kpis[i][1].id, str(kpis[i][1].number) if kpis[i][1].number is not None else None,
                    round(score, 4), "inputs") for score, i, p in scored if p.inputs and score > 0]
     if len(found) >= 2 and scored and scored[0][0] >= 4 and not scored[0][2].unplaced and (
