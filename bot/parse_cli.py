@@ -73,6 +73,12 @@ def to_json(u: Understanding, names: dict[tuple[str, str], str] | None = None) -
         "unit": u.unit,
         "days": u.days,
         "notes": u.notes,
+        "ask": u.ask,
+        "reports": [{"catalog": d.kpi.catalog_id, "kpi": d.kpi.kpi_id,
+                     "inputs": {k: str(v) for k, v in d.inputs.items()}, "why": d.why,
+                     "unplaced": [str(v.value) for v in d.unplaced], "ignored": [str(v.value) for v in d.ignored],
+                     "dropped": {k: str(v) for k, v in d.dropped}} for d in u.reports],
+        "fits": [{"catalog": k.catalog_id, "kpi": k.kpi_id} for k in u.fits],
     }
 
 
@@ -104,6 +110,21 @@ def to_thai(u: Understanding, names: dict[tuple[str, str], str] | None = None) -
         lines.append("ตัวเลข: " + ", ".join(fmt(v.value) + ("%" if v.percent else "") for v in u.values))
     if u.inputs:
         lines.append("ค่าที่ระบุชื่อ: " + ", ".join(f"{k} = {fmt(v)}" for k, v in u.inputs.items()))
+    for d in u.reports:
+        name = names.get((d.kpi.catalog_id, d.kpi.kpi_id), d.kpi.kpi_id)
+        lines.append(f"ผลของ ข้อ {d.kpi.number or d.kpi.kpi_id} {name[:40]}:")
+        for k, v in d.inputs.items():
+            lines.append(f"  {k} = {fmt(v)} (อ่านจาก{d.why.get(k, 'ข้อความ')})")
+        for k, v in d.dropped:
+            lines.append(f"  {k} = {fmt(v)} ไม่ใช้ เพราะคำนวณจากตัวเลขอื่น")
+        for v in d.unplaced:
+            lines.append(f"  {fmt(v.value)}: ไม่แน่ใจว่าเป็นข้อมูลใด (จะถามกลับ)")
+        for v in d.ignored:
+            lines.append(f"  {fmt(v.value)}: ไม่ตรงกับข้อมูลใดของตัวชี้วัดนี้ (ไม่ใช้)")
+    if u.fits:
+        lines.append("ตัวเลขนี้อาจเป็นของ: " + ", ".join(f"{k.catalog_id} {k.kpi_id}" for k in u.fits[:6]))
+    if u.ask:
+        lines.append("ต้องถามกลับ: ใช่")
     if u.period:
         lines.append(f"ช่วงเวลา: {_period_th(u.period)} ({u.period})")
     if u.day:

@@ -199,7 +199,8 @@ class Conversation:
     def _draft_state(d: Any) -> dict[str, Any]:
         return {"slot": f"{d.kpi.catalog_id}/{d.kpi.kpi_id}", "inputs": {k: str(v) for k, v in d.inputs.items()},
                 "unplaced": [str(v.value) + ("%" if v.percent else "") for v in d.unplaced],
-                "dropped": [[k, str(v)] for k, v in d.dropped]}
+                "dropped": [[k, str(v)] for k, v in d.dropped],
+                "ignored": [texts.number(v.value) + ("%" if v.percent else "") for v in d.ignored]}
 
     @staticmethod
     def _raw_th(v: Any) -> str:
@@ -227,7 +228,7 @@ class Conversation:
         inputs: dict[str, Any] = dict(state.get("inputs") or {})
         inputs.update(draft.get("inputs") or {})
         state.update(inputs=inputs, unplaced=list(draft.get("unplaced") or []),
-                     dropped=list(draft.get("dropped") or []))
+                     dropped=list(draft.get("dropped") or []), ignored=list(draft.get("ignored") or []))
         state.pop("steps_confirmed", None)
         state.pop("steps", None)
         state.pop("flags_seen", None)
@@ -722,6 +723,7 @@ class Conversation:
         if choice == "okall":
             return self._confirmed(ctx, state, everything=True)
         verdict = yes_no(choice if choice is not None else text)
+        hint = ""
         if verdict == "yes":
             return self._confirmed(ctx, state)
         if verdict == "no":
@@ -737,14 +739,17 @@ class Conversation:
                 self.store.set_state(ctx.msg.chat_key, None)
                 return [Reply("ยกเลิกรายการที่ยังไม่ได้ยืนยันแล้วค่ะ ไม่มีการบันทึก\n"
                               "(ถ้าต้องการยกเลิกผลที่บันทึกไว้ก่อนหน้า พิมพ์ “ยกเลิกรายการล่าสุด” อีกครั้งค่ะ)")]
-            if u.intent != "unknown" or (u.kpis and u.values):
+            bare = u.intent == "report" and not u.kpis and "number_only" in u.notes  # "12", "ได้ 88 ค่ะ"
+            if not bare and (u.intent != "unknown" or (u.kpis and u.values)):
                 return None  # "คะแนนปัจจุบัน", "แก้เป็น 95", a new report ...
+            if bare and u.values:
+                hint = f"\n(ถ้าต้องการแก้ตัวเลขบนการ์ด พิมพ์ “แก้เป็น {texts.number(u.values[0].value)}”)"
         slot = ctx.slot(state.get("slot") or "")
         head = f"ยังไม่ได้บันทึก {slot.short}\n" if slot else ""
         choices = [Choice("ยืนยัน", CONFIRM), Choice("ยกเลิก", CANCEL)]  # the card's own buttons
         if state.get("queue"):
             choices.insert(1, Choice("ยืนยันทั้งหมด", "okall"))
-        return [Reply(head + "กรุณากด ยืนยัน หรือ ยกเลิก ค่ะ (หรือพิมพ์ 1 = ยืนยัน, 2 = ยกเลิก)", tuple(choices))]
+        return [Reply(head + "กรุณากด ยืนยัน หรือ ยกเลิก ค่ะ (หรือพิมพ์ 1 = ยืนยัน, 2 = ยกเลิก)" + hint, tuple(choices))]
 
     def _confirmed(self, ctx: Ctx, state: dict[str, Any], everything: bool = False) -> list[Reply]:
         """"ยืนยัน" on a card: a flagged figure needs a second confirm; then the figure is saved and the

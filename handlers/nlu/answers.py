@@ -76,14 +76,20 @@ def yes_no(text: str | None) -> str | None:
 _NEW_MARKER = re.compile(r"(?:ที่ถูก(?:ต้อง)?(?:คือ)?|(?:ต้อง|แก้|แก้ไข|เปลี่ยน|ขอแก้)?\s*เป็น|คือ|=|->|→)\s*")
 
 
+_NOT = re.compile(r"\s*ไม่ใช่\s*")
+
+
 def new_part(text: str) -> str | None:
     """The (clean) text after the last เป็น-marker when the correction names an old figure before it and
-    a new one after it ("ไม่ใช่ 92 ค่ะ ต้องเป็น 95" -> "95"); None when it does not name both (then
-    every figure of the text is new: "แก้เป็น 95", "แก้ไข ๔ ครั้ง")."""
+    a new one after it ("ไม่ใช่ 92 ค่ะ ต้องเป็น 95" -> "95"), or the text before ไม่ใช่ in "ได้ 25 ไม่ใช่ 52";
+    None when it does not name both (then every figure of the text is new: "แก้เป็น 95", "แก้ไข ๔ ครั้ง")."""
     work = clean(text)
     for m in reversed(list(_NEW_MARKER.finditer(work))):
         if find_values(work[:m.start()]) and find_values(work[m.end():]):
             return work[m.end():].strip()
+    for m in _NOT.finditer(work):  # "ลดหนี้ได้ 25 ไม่ใช่ 52": the new figure comes first
+        if find_values(work[:m.start()]) and find_values(work[m.end():]):
+            return work[:m.start()].strip()
     return None
 
 

@@ -117,6 +117,7 @@ class Placement:
     unplaced: list[Found] = field(default_factory=list)  # numbers that could not be placed with confidence
     dropped: list[tuple[str, Decimal]] = field(default_factory=list)  # raw figures for derived inputs
     why: dict[str, str] = field(default_factory=dict)  # input id -> how it was recognised (kpibot parse)
+    ignored: list[Found] = field(default_factory=list)  # numbers that fit none of the KPI's inputs
 
 
 def _roles(kpi: Kpi) -> tuple[set[str], set[str]]:
@@ -227,6 +228,11 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         elif len(leaves) == 1 and leaves[0].id not in result.inputs and units[v] is not None \
                 and compatible(units[v], leaves[0].unit) and not f.value.percent:
             target = leaves[0]
+        elif f.value.percent and len(percents := [i for i in numeric if _is_percent(i) and i.id not in result.inputs
+                                                  and not _sources_given(kpi, i.id, result.inputs)]) == 1 \
+                and _fits(f.value.value, percents[0]) and not (main_spec is not None and main_spec.id in result.inputs
+                                                               and main_spec is percents[0]):
+            target = percents[0]  # "ดาวน์โหลด 96.5% ของเป้า": the KPI's one percent input
         elif f.value.percent and main_spec is not None and main_spec.id not in result.inputs \
                 and not _sources_given(kpi, main_spec.id, result.inputs):
             target = main_spec  # "150%" is the percent, out of range: the card refuses it in Thai
@@ -247,6 +253,15 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         if name in kpi.derive and _sources_given(kpi, name, result.inputs):
             result.dropped.append((name, result.inputs.pop(name)))
             result.why.pop(name, None)
+    # a number that fits no input at all ("12 หมู่บ้าน" beside a milestone) is not a figure of this KPI
+    for v, f in enumerate(values):
+        if v in placed:
+            continue
+        unit = units[v] or ("ร้อยละ" if f.value.percent else None)
+        if not any(compatible(unit, inp.unit) and _fits(f.value.value, inp)
+                   and (not f.value.percent or _is_percent(inp)) for inp in numeric if inp.id not in result.inputs):
+            result.ignored.append(f)
+            placed.add(v)
     result.unplaced = [f for v, f in enumerate(values) if v not in placed]
     return result
 

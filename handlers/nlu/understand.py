@@ -31,6 +31,7 @@ class Draft:
     dropped: list[tuple[str, Decimal]] = field(default_factory=list)  # raw numbers for derived inputs
     why: dict[str, str] = field(default_factory=dict)
     text: str = ""  # the part of the message it was read from (clean text)
+    ignored: list[Value] = field(default_factory=list)  # numbers that fit none of the KPI's inputs
 
 
 @dataclass
@@ -184,11 +185,18 @@ def understand(
         intent = I.keyword_intent(flat)
         if intent in (None, "report", "score") and has_attachment:
             intent = "evidence"
-        question = bool(_QUESTION.search(flat)) or "?" in raw
+        question = bool(_QUESTION.search(flat)) or "?" in raw or bool(_EITHER.search(compact(raw)))
+        if intent == "register" and not code and candidates:
+            intent = None  # "ลงทะเบียน OTOP ได้ 1 กลุ่ม": the KPI's own word, not registering with the bot
+        if intent == "score" and candidates and found:
+            # "BPM ได้ 84 จะได้ระดับอะไร": what level a figure gives; "ผลประเมิน 82 คะแนน": a report
+            intent = "criteria" if question else "report"
         if intent == "report" and question and not found:
             # "ตชว.7 ต้องรายงานทุกวันที่เท่าไหร่": a question about reporting, not a report
             intent = "deadlines" if _WHEN.search(flat) else ("criteria" if candidates else "help")
             notes.append("question")
+        if intent is None and candidates and not found and _NOW.search(flat):
+            intent = "score"  # "ระดับ จปฐ. ตอนนี้"
         if intent is None and candidates:
             if question:
                 intent = "deadlines" if _WHEN.search(flat) else "criteria"
@@ -197,7 +205,8 @@ def understand(
                 notes.append("not_a_report")
             else:
                 intent = "report"
-        if intent is None and not candidates and found and not question and not _chatter(flat, noisy):
+        if intent is None and not candidates and found and not question and not _chatter(flat, noisy) \
+                and _bare(work, found):
             intent = "report"  # a value with no KPI: ask which one
             notes.append("number_only")
         if intent is None and not found and not noisy and not question:
@@ -235,7 +244,21 @@ def understand(
                          text, notes, reports, fits, ask, work, found)
 
 
-_QUESTION = re.compile(r"ไหม|มั้ย|มั๊ย|ป่าว|หรือเปล่า|รึเปล่า|เหรอ|หรอ|เท่าไหร่|เท่าไร|อะไร|ยังไง|อย่างไร|กี่"
+_NOW = re.compile(r"ระดับ.*(?:ตอนนี้|ปัจจุบัน|ล่าสุด)|(?:ตอนนี้|ปัจจุบัน).*ระดับ")
+
+
+def _bare(work: str, found: list[Found]) -> bool:
+    """A figure typed on its own ("92.5", "ได้ 88 ค่ะ", "ร้อยละ 90 ครับ"), not a number inside a sentence
+    ("ขับรถลงพื้นที่ 3 หมู่บ้าน เหนื่อยมาก")."""
+    rest = work
+    for f in reversed(found):
+        rest = rest[:f.start] + " " + rest[f.end:]
+    rest = re.sub(r"ได้|แล้ว|ผล|ยอด|ร้อยละ|เปอร์เซ็นต์|เดือนนี้|ครับ|ค่ะ|คะ|นะ|จ้า|=|:", "", compact(rest))
+    return len(rest) <= 6
+
+
+_EITHER = re.compile(r"\d(?:หรือ|รึ)\d|ระดับ\d*(?:หรือ|รึ)")  # "ได้ระดับ 4 หรือ 5": a question
+_QUESTION = re.compile(r"เมื่อไหร่|เมื่อไร|หรือยัง|ไหม|มั้ย|มั๊ย|ป่าว|หรือเปล่า|รึเปล่า|เหรอ|หรอ|เท่าไหร่|เท่าไร|อะไร|ยังไง|อย่างไร|กี่"
                        r"|ทำไม|ไหน|บ้าง|ได้ไหม|หรือไม่|ใช่ไหม|how|what|when|\?")
 _WHEN = re.compile(r"วันไหน|วันที่เท่า|ทุกวันที่|เมื่อไหร่|เมื่อไร|กี่โมง|ถึงวัน|ภายในวัน|กำหนด|ตัดยอด|deadline|when")
 # words of chat, notices and personal remarks: a message with them and no report keyword is not a report
@@ -311,7 +334,7 @@ def _draft(work: str, found: list[Found], ref: KpiRef, kpis: list[tuple[str, Kpi
     text = " " * start + work[start:]
     placement: Placement = place(text, found, kpi)
     return Draft(ref, placement.inputs, [f.value for f in placement.unplaced], placement.dropped, placement.why,
-                 work[start:].strip())
+                 work[start:].strip(), [f.value for f in placement.ignored])
 
 
 def _by_inputs(work: str, found: list[Found], kpis: list[tuple[str, Kpi]]) -> tuple[list[Draft], list[KpiRef]]:

@@ -126,7 +126,7 @@ def test_buttons_still_confirm_and_refuse(chat, store):
     assert ok.text.startswith("บันทึกแล้วค่ะ") and ok.edit and len(current(store)) == 1
 
 
-@pytest.mark.parametrize("unclear", ["อืม", "555", "ค่ะ", "12", "ใช่ ยกเลิก", "เดี๋ยวนะ"])
+@pytest.mark.parametrize("unclear", ["อืม", "555", "ค่ะ", "12", "ได้ 88 ค่ะ", "ใช่ ไม่ใช่", "เดี๋ยวนะ"])
 def test_an_unclear_answer_keeps_the_draft_and_asks_again(chat, store, unclear):
     card = open_card(chat)
     [again] = chat.say(MUEANG_OFFICER, unclear)
@@ -138,6 +138,19 @@ def test_an_unclear_answer_keeps_the_draft_and_asks_again(chat, store, unclear):
     assert done.text.startswith("บันทึกแล้วค่ะ")
     [saved] = current(store)
     assert saved.inputs == {"percent": "92.5"}
+
+
+def test_a_bare_number_on_an_open_card_is_not_a_new_report(chat, store):
+    open_card(chat)
+    text = chat.text(MUEANG_OFFICER, "95")
+    assert "กรุณากด ยืนยัน หรือ ยกเลิก ค่ะ" in text and "“แก้เป็น 95”" in text
+    assert store.get_state(CHAT_KEY)["awaiting"] == "confirm" and current(store) == []
+
+
+def test_a_mixed_answer_with_cancel_cancels(chat, store):
+    open_card(chat)
+    assert "ยกเลิกแล้ว" in chat.text(MUEANG_OFFICER, "ใช่ ยกเลิก")
+    assert current(store) == [] and store.get_state(CHAT_KEY) is None
 
 
 def test_confirm_with_a_particle_then_one_is_not_lost(chat, store):

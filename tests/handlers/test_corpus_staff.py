@@ -1,0 +1,114 @@
+"""The staff corpus (corpus_staff.yaml): 699 messages as field officers, chiefs and coordinators type
+them, labelled from the KPI documents independently of the understanding code.
+
+A message is fully right when its intent, KPI (or KPIs), every stated input, period, unit, day count and
+"ask back" all match its labels. The suite holds the measured accuracy as a floor (it may only rise) and
+holds two safety properties without exception: a message that is not a report never becomes a report
+with figures placed, and a figure is never placed in an input whose unit contradicts the label's.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from handlers.nlu import understand, warm_up
+from scoring.loader import load_all
+
+CORPUS = yaml.safe_load((Path(__file__).parent / "corpus_staff.yaml").read_text(encoding="utf-8"))
+FLOOR = 0.80  # fully right, measured; raise it as the understanding improves
+
+
+def _cases() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(section, m) for section in CORPUS["sections"] for m in section["messages"]]
+
+
+@pytest.fixture(scope="module")
+def catalogs():
+    warm_up()
+    return load_all()
+
+
+def read(section: dict[str, Any], message: dict[str, Any], catalogs) -> dict[str, Any]:
+    """What the bot understood, in the labels' terms."""
+    ids = section["catalogs"]
+    kpis = [(cid, k) for cid in ids for k in catalogs[cid].kpis]
+    units = [section["unit"]] + [u for cid in ids for u in catalogs[cid].units]
+    today = section["today"] if isinstance(section["today"], date) else date.fromisoformat(section["today"])
+    u = understand(message["t"], kpis, today, units)
+    got: dict[str, Any] = {"intent": u.intent, "ask": u.ask, "period": u.period,
+                           "unit": u.unit if u.unit != section["unit"] else None}
+    if len(u.reports) >= 2:
+        got["reports"] = [(d.kpi.kpi_id, _plain(d.inputs)) for d in u.reports]
+    else:
+        got["kpi"] = u.kpi.kpi_id if u.kpi is not None else None
+        got["inputs"] = _plain(u.reports[0].inputs) if u.reports else {}
+    if message.get("days") is not None:
+        got["days"] = u.days
+    return got
+
+
+def want(message: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"intent": message["intent"], "ask": bool(message.get("ask")),
+                           "period": str(message["period"]) if message.get("period") else None,
+                           "unit": message.get("unit")}
+    if message.get("reports"):
+        out["reports"] = [(r["kpi"], _plain(r.get("inputs") or {})) for r in message["reports"]]
+    else:
+        out["kpi"] = message.get("kpi")
+        out["inputs"] = _plain(message.get("inputs") or {}) if message["intent"] in ("report", "correct") else {}
+    if message.get("days") is not None:
+        out["days"] = message["days"]
+    return out
+
+
+def _plain(inputs: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for k, v in inputs.items():
+        try:
+            out[k] = format(Decimal(str(v)).normalize(), "f")
+        except ArithmeticError:
+            out[k] = str(v)
+    return out
+
+
+def compare(got: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """The labels that differ (inputs are only compared for reports and corrections)."""
+    diff = []
+    for key, value in wanted.items():
+        if key == "inputs" and wanted["intent"] not in ("report", "correct"):
+            continue
+        if key == "kpi" and wanted["intent"] not in ("report", "correct", "criteria", "deadlines", "evidence"):
+            continue
+        if got.get(key) != value:
+            diff.append(f"{key}: {got.get(key)!r} != {value!r}")
+    return diff
+
+
+def test_corpus_is_large_and_varied():
+    cases = _cases()
+    assert len(cases) >= 600
+    assert sum(1 for _s, m in cases if m["intent"] != "report" or m.get("ask")) >= 100
+    assert len({s["name"] for s in CORPUS["sections"]}) >= 3
+
+
+def test_accuracy_floor_and_safety(catalogs):
+    wrong: list[str] = []
+    unsafe: list[str] = []
+    cases = _cases()
+    for section, message in cases:
+        got, wanted = read(section, message, catalogs), want(message)
+        diff = compare(got, wanted)
+        if diff:
+            wrong.append(f"{message['t']!r}: " + "; ".join(diff))
+        if wanted["intent"] != "report" and got["intent"] == "report" and (got.get("inputs") or got.get("reports")):
+            unsafe.append(f"{message['t']!r} is not a report but figures were placed: {got}")
+    right = 1 - len(wrong) / len(cases)
+    print(f"\nstaff corpus: {right:.1%} fully right ({len(cases) - len(wrong)}/{len(cases)})")
+    assert not unsafe, "\n".join(unsafe)
+    assert right >= FLOOR, "\n".join(wrong)
