@@ -23,9 +23,10 @@ from .calendar import deadlines
 from .criteria import criteria_reply, deadline_reply
 from .messages import Choice, Incoming, Reply
 from .nlu import Understanding, understand
-from .nlu.answers import new_part, yes_no
+from .nlu.answers import split_correction, yes_no
 from .nlu.intents import asked_level
 from .nlu.measures import compatible, unit_after
+from .nlu.numbers import find_values
 from .nlu.understand import read_for
 from .permissions import ROLE_TH, allowed, can_act_for, kpi_groups, units_in_scope
 from .ports import InviteError, NewSubmission, Person, Store, Unit
@@ -104,8 +105,6 @@ class Conversation:
     # -- dispatch ----------------------------------------------------------------------------
     def _dispatch(self, ctx: Ctx, u: Understanding) -> list[Reply]:
         intent = u.intent
-        if intent == "unknown" and u.kpis and u.values:
-            intent = "report"
         if intent == "unknown" and ctx.msg.attachments:
             intent = "evidence"
         if intent == "register":
@@ -149,7 +148,9 @@ class Conversation:
             other = self._report_unit(ctx, u.unit)
             if isinstance(other, Reply):
                 return [other]
-            ctx = other
+            ctx = other  # the message is read again against that unit's KPIs
+            u = understand(u.text, [(s.catalog.id, s.kpi) for s in ctx.slots], ctx.today,
+                           [x.name for x in self.store.units()], bool(ctx.msg.attachments))
         reportable = ctx.slots
         if not reportable:
             return [Reply("หน่วยงานของท่านยังไม่มีข้อตกลงตัวชี้วัดในรอบนี้ กรุณาติดต่อผู้ดูแลค่ะ")]
@@ -386,7 +387,8 @@ class Conversation:
             if name in result.values and name not in inputs:
                 spec = kpi.input(name)
                 value = Decimal(str(result.values[name]))
-                lines.append(f"{spec.name if spec else name}: {self._derivation(slot, expr, inputs, value)}")
+                lines.append(f"{spec.name if spec else name}: "
+                             f"{self._derivation(slot, expr, inputs, value, result.decimals)}")
         for name, raw in state.get("dropped") or []:
             spec = kpi.input(name)
             lines.append(f"(ตัวเลข {texts.number(raw)} ที่พิมพ์มา ไม่ใช้ เพราะ{spec.name if spec else name}"
@@ -408,7 +410,8 @@ class Conversation:
     def _constant_label(self, slot: Slot, name: str) -> str:
         return {"total": "จำนวนเป้าหมายทั้งหมด"}.get(name, name)
 
-    def _derivation(self, slot: Slot, expr: Any, inputs: Mapping[str, Any], value: Decimal) -> str:
+    def _derivation(self, slot: Slot, expr: Any, inputs: Mapping[str, Any], value: Decimal,
+                    decimals: int | None = None) -> str:
         """"24 จาก 30 คน = ร้อยละ 80.00": a percent derived from a part and its base, as the card shows it."""
         spec = slot.kpi.input(next(iter(n for n in slot.kpi.derive if slot.kpi.derive[n] is expr), ""))
         shown = f"ร้อยละ {texts.score(value)}" if spec is not None and spec.unit == "ร้อยละ" else texts.score(value)
@@ -425,6 +428,9 @@ class Conversation:
         rounded = round_half_up(value, 2)
         exact = format(round_half_up(value, 4).normalize(), "f")
         note = f" ({exact} ปัดเป็น {texts.score(rounded)})" if decimals_of(value) > 2 and rounded != value else ""
+        if decimals is not None and decimals < 2 and round_half_up(value, decimals) != rounded:
+            compared = texts.score(round_half_up(value, decimals))
+            note = f" → ปัดเป็น {compared} ตามเกณฑ์"
         return (f"{texts.number(inputs[part])} จาก {texts.number(base_value)}{unit} = {shown}{note}")
 
     def _plausibility(self, ctx: Ctx, slot: Slot, state: dict[str, Any], result: Evaluation) -> list[str]:
@@ -814,20 +820,29 @@ class Conversation:
         for stale in ("values", "named", "awaiting"):
             state.pop(stale, None)
         base.pop("steps", None)
-        found = self._new_figures(ctx, slot, u)
+        found = self._new_figures(ctx, slot, u, base)
         if not found["inputs"] and not found["unplaced"]:
             state["inputs"] = {}  # "แก้ไข" alone: ask every input again
         else:
             state["inputs"] = self._replace_inputs(slot, base, found["inputs"])
         return self._report_with_kpi(ctx, state, key, found)
 
-    def _new_figures(self, ctx: Ctx, slot: Slot, u: Understanding) -> dict[str, Any]:
+    def _new_figures(self, ctx: Ctx, slot: Slot, u: Understanding, base: Mapping[str, Any]) -> dict[str, Any]:
         """The figures a correction gives, placed in the KPI's inputs by meaning ("แก้ไข ๔ ครั้ง" is the
-        input counted in ครั้ง); when it names the old and the new figure ("ไม่ใช่ 92 ค่ะ ต้องเป็น 95") only
-        the new one, after เป็น, is read."""
-        part = new_part(u.text)
-        read = understand(part, [], ctx.today) if part is not None else u
-        return self._draft_state(read_for(read, slot.catalog.id, slot.kpi))
+        input counted in ครั้ง). When it names the old and the new figure ("ไม่ใช่ 92 ค่ะ ต้องเป็น 95",
+        "ได้ 25 ไม่ใช่ 52") only the new one is read, and it goes where the old one was."""
+        parts = split_correction(u.text)
+        if parts is None:
+            return self._draft_state(read_for(u, slot.catalog.id, slot.kpi))
+        new_text, old_text = parts
+        read = understand(new_text, [], ctx.today)
+        found = self._draft_state(read_for(read, slot.catalog.id, slot.kpi))
+        old = [f.value.value for f in find_values(old_text)]
+        if len(read.values) == 1 and len(old) == 1:
+            was = [k for k, v in base.items() if k != "steps" and self._same_inputs({k: v}, {k: str(old[0])})]
+            if len(was) == 1:  # the input that held the old figure
+                found.update(inputs={was[0]: str(read.values[0].value)}, unplaced=[], dropped=[])
+        return found
 
     @staticmethod
     def _replace_inputs(slot: Slot, base: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:

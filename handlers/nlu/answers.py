@@ -6,8 +6,9 @@
 conversation asks again rather than guess. A digit is an answer only on its own ("1", "๑ ค่ะ"):
 "12" or "1.5" is a number, not a choice.
 
-`new_values()` reads a correction that names the old and the new figure ("ไม่ใช่ 92 ค่ะ ต้องเป็น 95",
-"แก้จาก 3 ครั้ง เป็น 4 ครั้ง"): the new figure is the one after เป็น / ต้องเป็น / แก้เป็น.
+`split_correction()` reads a correction that names the old and the new figure ("ไม่ใช่ 92 ค่ะ ต้องเป็น 95",
+"แก้จาก 3 ครั้ง เป็น 4 ครั้ง"): the new figure is the one after เป็น / ต้องเป็น / แก้เป็น, or the one before
+ไม่ใช่ in "ได้ 25 ไม่ใช่ 52".
 """
 
 from __future__ import annotations
@@ -79,18 +80,25 @@ _NEW_MARKER = re.compile(r"(?:ที่ถูก(?:ต้อง)?(?:คือ)?|
 _NOT = re.compile(r"\s*ไม่ใช่\s*")
 
 
-def new_part(text: str) -> str | None:
-    """The (clean) text after the last เป็น-marker when the correction names an old figure before it and
-    a new one after it ("ไม่ใช่ 92 ค่ะ ต้องเป็น 95" -> "95"), or the text before ไม่ใช่ in "ได้ 25 ไม่ใช่ 52";
-    None when it does not name both (then every figure of the text is new: "แก้เป็น 95", "แก้ไข ๔ ครั้ง")."""
+def split_correction(text: str) -> tuple[str, str] | None:
+    """(new, old): the (clean) text naming the new figure and the one naming the old, when a correction
+    names both: "ไม่ใช่ 92 ค่ะ ต้องเป็น 95" -> ("95", "ไม่ใช่ 92"), "ลดหนี้ได้ 25 ไม่ใช่ 52" ->
+    ("ลดหนี้ได้ 25", "52"); None when it does not (then every figure of the text is new: "แก้เป็น 95",
+    "แก้ไข ๔ ครั้ง")."""
     work = clean(text)
     for m in reversed(list(_NEW_MARKER.finditer(work))):
         if find_values(work[:m.start()]) and find_values(work[m.end():]):
-            return work[m.end():].strip()
+            return work[m.end():].strip(), work[:m.start()].strip()
     for m in _NOT.finditer(work):  # "ลดหนี้ได้ 25 ไม่ใช่ 52": the new figure comes first
         if find_values(work[:m.start()]) and find_values(work[m.end():]):
-            return work[:m.start()].strip()
+            return work[:m.start()].strip(), work[m.end():].strip()
     return None
+
+
+def new_part(text: str) -> str | None:
+    """The text naming the new figure of `split_correction`, or None."""
+    parts = split_correction(text)
+    return parts[0] if parts else None
 
 
 def new_values(text: str) -> list[Value] | None:

@@ -205,10 +205,12 @@ def understand(
                 notes.append("not_a_report")
             else:
                 intent = "report"
-        if intent is None and not candidates and found and not question and not _chatter(flat, noisy) \
-                and _bare(work, found):
-            intent = "report"  # a value with no KPI: ask which one
-            notes.append("number_only")
+        if intent is None and not candidates and found and not question and not _chatter(flat, noisy):
+            if _bare(work, found):
+                intent = "report"  # a value with no KPI: ask which one
+                notes.append("number_only")
+            elif kpis and _by_inputs(work, found, kpis)[0]:
+                intent = "report"  # "ได้รับจัดสรร 3,200,000 บาท ใช้จ่ายแล้ว 2,980,000 บาท"
         if intent is None and not found and not noisy and not question:
             intent = I.fuzzy_intent(flat)
             if intent:

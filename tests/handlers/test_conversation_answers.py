@@ -64,6 +64,7 @@ def test_neither_yes_nor_no(text):
     ("ไม่ใช่ ๙๒ ต้องเป็น ๙๕ ค่ะ", "95"),
     ("แก้จาก 3 ครั้ง เป็น 4 ครั้ง", "4"),
     ("ผิดค่ะ 92 ที่ถูกคือ 95", "95"),
+    ("ตัวเลขผิดค่ะ ลดหนี้ได้ 25 ไม่ใช่ 52", "25"),  # the new figure first
     ("แก้เป็น 95", None),  # only the new value is named: every value of the text is new
     ("ขอแก้ 95 นะคะ", None),
     ("แก้ไข ๔ ครั้ง", None),
@@ -80,6 +81,8 @@ def test_the_new_value_of_a_correction(text, new):
     ("ยกเลิกรายงานเมื่อกี้", "undo"), ("ลบที่ส่งไปล่าสุด", "undo"), ("ยกเลิกที่ส่งไปเมื่อกี้", "undo"),
     ("ยกเลิกรายการล่าสุด", "undo"), ("ยกเลิก", "cancel"), ("ยกเลิกการเตือน", "mute"),
     ("ไม่ใช่ 92 ค่ะ ต้องเป็น 95", "correct"), ("แก้เป็น 95", "correct"), ("ขอแก้ 95 นะคะ", "correct"),
+    ("ตัวเลขผิดค่ะ ลดหนี้ได้ 25 ไม่ใช่ 52", "correct"), ("ต้องเป็น 95 ค่ะ", "correct"),
+    ("ระดับ 5 ต้องเป็นเท่าไหร่", "criteria"),
     ("งดเตือน 3 วัน", "snooze"), ("ไม่ต้องเตือน 2 วัน", "snooze"), ("พักเตือน 1 สัปดาห์", "snooze"),
     ("ไม่ต้องเตือน", "mute"), ("งดเตือน", "mute"), ("เตือนได้แล้ว", "unmute"), ("กลับมาเตือนได้", "unmute"),
     ("ไม่ต้องเตือนได้แล้ว", "mute"),
@@ -256,6 +259,24 @@ def test_correction_of_one_input_keeps_the_others(chat, store):
     assert done.startswith("แก้ไขแล้วค่ะ: จาก ร้อยละ 12, 2 ช่องทาง, 3 ครั้ง เป็น ร้อยละ 12, 2 ช่องทาง, 4 ครั้ง")
     [latest] = current(store, INDIVIDUAL, "i1")
     assert latest.inputs == {"growth": "12", "channels": "2", "posts": "4"}
+
+
+def test_a_correction_goes_where_the_old_figure_was(chat, store):
+    report(chat, OTOP)
+    [card] = chat.say(MUEANG_OFFICER, "ไม่ใช่ 3 ครั้ง ต้องเป็น 4")  # 3 was the posts count
+    assert "4 ครั้ง" in card.text and "ร้อยละ 12" in card.text
+    chat.say(MUEANG_OFFICER, "ยืนยัน")
+    assert current(store, INDIVIDUAL, "i1")[0].inputs == {"growth": "12", "channels": "2", "posts": "4"}
+
+
+def test_new_figure_first_then_the_old_one(chat, store):
+    report(chat, "รายงาน ลดหนี้ ๒๔ ครัวเรือน")
+    [card] = chat.say(MUEANG_OFFICER, "ตัวเลขผิดค่ะ ลดหนี้ได้ 25 ไม่ใช่ 24")
+    assert "25 จาก 30" in card.text, card.text
+    done = chat.text(MUEANG_OFFICER, "ยืนยัน")
+    assert done.startswith("แก้ไขแล้วค่ะ: จาก ร้อยละ 80 เป็น ร้อยละ 83.33 (ระดับ 3)"), done
+    [latest] = current(store, INDIVIDUAL, "i3")
+    assert latest.inputs == {"households": "25"} and latest.version == 2
 
 
 def test_refusing_a_correction_keeps_the_stored_figure(chat, store):

@@ -1,0 +1,58 @@
+"""More of issue 10's examples through the conversation: figures named only by their labels, chat with
+laughter, an admin reporting for a named unit, and the card saying when the rubric rounds."""
+
+from __future__ import annotations
+
+from tests.handlers.conftest import ADMIN, MUEANG_OFFICER
+from tests.handlers.test_issue10_reports import (  # noqa: F401
+    BETONG,
+    INDIVIDUAL,
+    MUEANG,
+    STATE,
+    TEAM,
+    confirm,
+    current,
+    is_card,
+    nothing_stored,
+)
+
+
+def test_allocated_and_spent_in_thai_digits_give_the_spending_card(chat, store):
+    [card] = chat.say(MUEANG_OFFICER, "ได้รับจัดสรร ๓,๒๐๐,๐๐๐ บาท ใช้จ่ายแล้ว ๒,๙๘๐,๐๐๐ บาท")
+    assert is_card(card.text), card.text
+    assert "ร้อยละของการใช้จ่ายเงินงบประมาณ" in card.text
+    assert "3,200,000 บาท" in card.text and "2,980,000 บาท" in card.text
+    assert "93.13" in card.text and "ผล: ระดับ 3" in card.text
+    assert current(store) == []
+    confirm(chat)
+    [saved] = current(store)
+    assert saved.inputs["spent"] == "2980000" and saved.inputs["allocated"] == "3200000"
+    assert saved.level == 3
+
+
+def test_the_card_says_when_the_rubric_rounds_the_figure_for_the_level(chat, store):
+    # 1,234,567 / 1,300,000 = 94.97 %: level 4 only if the comparison rounds it to 95, and then the card
+    # must say so ("94.97 → ปัดเป็น 95.00 ตามเกณฑ์"); compared literally it is level 3 with no such note
+    [card] = chat.say(MUEANG_OFFICER, "เบิกจ่าย ใช้จ่ายได้จริง 1,234,567 บาท งบประมาณทั้งหมด 1,300,000 บาท")
+    assert "ร้อยละ 94.97" in card.text, card.text
+    rounded = "ปัดเป็น 95.00 ตามเกณฑ์" in card.text
+    assert ("ผล: ระดับ 4" in card.text) == rounded and ("ผล: ระดับ 3" in card.text) == (not rounded), card.text
+
+
+def test_personal_chat_with_laughter_is_not_a_report(chat, store):
+    replies = chat.say(MUEANG_OFFICER, "หนี้บัตรเครดิตผมเหลือ 20,000 บาท 555")
+    text = "\n".join(r.text for r in replies)
+    assert not is_card(text)
+    assert "ตัวชี้วัดไหน" not in text, text  # not taken for a debt-KPI report either
+    assert store.get_state(STATE) is None, store.get_state(STATE)
+    assert nothing_stored(store)
+
+
+def test_an_admin_naming_a_unit_gets_its_card_and_the_figure_goes_there(chat, store):
+    [card] = chat.say(ADMIN, "รายงาน เบตง ตชว.1 เบิกจ่าย 90%")
+    assert is_card(card.text), card.text
+    assert "หน่วยงาน: เบตง" in card.text and "ร้อยละ 90" in card.text
+    confirm(chat, ADMIN)
+    [saved] = current(store, unit=BETONG)
+    assert saved.inputs == {"percent": "90"} and saved.person_id == ADMIN
+    assert current(store, unit=MUEANG) == [] and current(store, unit="yala") == []
