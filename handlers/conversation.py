@@ -201,7 +201,8 @@ class Conversation:
         return {"slot": f"{d.kpi.catalog_id}/{d.kpi.kpi_id}", "inputs": {k: str(v) for k, v in d.inputs.items()},
                 "unplaced": [str(v.value) + ("%" if v.percent else "") for v in d.unplaced],
                 "dropped": [[k, str(v)] for k, v in d.dropped],
-                "ignored": [texts.number(v.value) + ("%" if v.percent else "") for v in d.ignored]}
+                "ignored": [texts.number(v.value) + ("%" if v.percent else "") for v in d.ignored],
+                "steps": list(d.steps)}
 
     @staticmethod
     def _raw_th(v: Any) -> str:
@@ -229,7 +230,8 @@ class Conversation:
         inputs: dict[str, Any] = dict(state.get("inputs") or {})
         inputs.update(draft.get("inputs") or {})
         state.update(inputs=inputs, unplaced=list(draft.get("unplaced") or []),
-                     dropped=list(draft.get("dropped") or []), ignored=list(draft.get("ignored") or []))
+                     dropped=list(draft.get("dropped") or []), ignored=list(draft.get("ignored") or []),
+                     named_steps=list(draft.get("steps") or []))
         state.pop("steps_confirmed", None)
         state.pop("steps", None)
         state.pop("flags_seen", None)
@@ -275,7 +277,8 @@ class Conversation:
             return [Reply(f"{slot.label}\nกรุณาพิมพ์{spec.name if spec else name}{unit} {example}ค่ะ",
                           (Choice("ยกเลิก", CANCEL),))]
         if kpi.rubric.steps and "steps" not in state:
-            state["steps"] = list(self._steps_done_before(ctx, slot))
+            done = list(self._steps_done_before(ctx, slot))
+            state["steps"] = done + [x for x in state.get("named_steps") or [] if x not in done]
         if kpi.rubric.steps and state.get("awaiting") != "confirm" and not state.get("steps_confirmed"):
             state["awaiting"] = "steps"
             self.store.set_state(ctx.msg.chat_key, state)

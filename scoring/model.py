@@ -110,6 +110,7 @@ class Step(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     th: str
     due: date | None = None
+    aliases: tuple[str, ...] = ()  # everyday words staff use for this step ("ทำทะเบียนครบ"), for chat
 
 
 class Branch(Strict):

@@ -15,8 +15,9 @@ from . import intents as I
 from .dates import find_dates
 from .inputs import Placement, named_inputs, place
 from .kpis import KpiRef, digit_aliases, find_number_refs, mentions, rank, set_hint_of
-from .measures import noise
+from .measures import FAMILIES, noise
 from .numbers import Found, Value, find_values
+from .steps import named_steps
 from .text import basic, clean, compact
 from .units import find_unit
 
@@ -32,6 +33,7 @@ class Draft:
     why: dict[str, str] = field(default_factory=dict)
     text: str = ""  # the part of the message it was read from (clean text)
     ignored: list[Value] = field(default_factory=list)  # numbers that fit none of the KPI's inputs
+    steps: list[str] = field(default_factory=list)  # milestone steps the message says are done
 
 
 @dataclass
@@ -195,8 +197,17 @@ def understand(
             # "ตชว.7 ต้องรายงานทุกวันที่เท่าไหร่": a question about reporting, not a report
             intent = "deadlines" if _WHEN.search(flat) else ("criteria" if candidates else "help")
             notes.append("question")
+        if _chatter(flat, noisy) and intent in (None, "report", "score", "deadlines", "criteria") and not refs:
+            notes.append("not_a_report")  # "เงินเดือนออกวันไหนน้า 555", "มีอบรม … ใครว่างไปได้บ้าง"
+            intent = "chat"
         if intent is None and candidates and not found and _NOW.search(flat):
             intent = "score"  # "ระดับ จปฐ. ตอนนี้"
+        stepped = bool(candidates) and not ambiguous and not question and intent in (None, "evidence", "score") \
+            and not has_attachment and bool(named_steps(work, _kpi_of(candidates[0], kpis))) \
+            and not any(kind == "laughter" for _s, _e, kind in noisy)
+        if stepped:
+            intent = "report"  # "กข.คจ. ทำทะเบียนหมู่บ้านครบแล้ว": a milestone done
+            notes.append("steps_named")
         if intent is None and candidates:
             if question:
                 intent = "deadlines" if _WHEN.search(flat) else "criteria"
@@ -217,7 +228,7 @@ def understand(
                 notes.append("fuzzy_intent")
         if intent is None and has_attachment:
             intent = "evidence"
-    intent = intent or "unknown"
+    intent = "unknown" if intent in (None, "chat") else intent
 
     if intent == "invite":
         role = I.role_of(compact(subject_text))
@@ -255,7 +266,9 @@ def _bare(work: str, found: list[Found]) -> bool:
     rest = work
     for f in reversed(found):
         rest = rest[:f.start] + " " + rest[f.end:]
-    rest = re.sub(r"ได้|แล้ว|ผล|ยอด|ร้อยละ|เปอร์เซ็นต์|เดือนนี้|ครับ|ค่ะ|คะ|นะ|จ้า|=|:", "", compact(rest))
+    rest = re.sub(r"ได้|แล้ว|ผล|ยอด|ร้อยละ|เปอร์เซ็นต์|เดือนนี้|ครับ|ค่ะ|คะ|นะ|จ้า|=|:|ส่งตัวเลข|ตัวเลข|ตัวชี้วัด|ตชว"
+                  r"|kpi|ทีม|บุคคล|ราย|" + "|".join(sorted((w for ws in FAMILIES.values() for w in ws), key=len,
+                                                       reverse=True)), "", compact(rest))
     return len(rest) <= 6
 
 
@@ -266,7 +279,8 @@ _WHEN = re.compile(r"วันไหน|วันที่เท่า|ทุก
 # words of chat, notices and personal remarks: a message with them and no report keyword is not a report
 _CHAT = re.compile(r"อบรม|ประชุม|สัมมนา|ขอเชิญ|เชิญชวน|กำหนดการ|นัดหมาย|ศาลากลาง|ห้องประชุม|ขอบคุณ|ขอบใจ|สวัสดี"
                    r"|ฝันดี|อรุณสวัสดิ์|บัตรเครดิต|เงินเดือน|ส่วนตัว|ผมเอง|ของผม|ของฉัน|ของหนู|^ผม|ฉัน|หนี้บ้าน|ผ่อนรถ"
-                   r"|ฮ่าๆ|ฮ่า|อิอิ|lol|ข่าวดี|ยินดีด้วย|แจ้งเพื่อทราบ|ประกาศ|กินข้าว|ไปเที่ยว")
+                   r"|ฮ่าๆ|ฮ่า|อิอิ|lol|ข่าวดี|ยินดีด้วย|แจ้งเพื่อทราบ|กินข้าว|ไปเที่ยว|ใครว่าง|ไปด้วยกัน"
+                   r"|ใครไป|ไปงาน|งานบวช|งานแต่ง|ลาป่วย|ลากิจ|อากาศ|องศา|ราคา|ฝากซื้อ|ดีใจ|เหนื่อย")
 _REPORTY = re.compile(r"ได้|แล้ว|ผล|ยอด|เดือน|=|%")
 
 
@@ -336,7 +350,7 @@ def _draft(work: str, found: list[Found], ref: KpiRef, kpis: list[tuple[str, Kpi
     text = " " * start + work[start:]
     placement: Placement = place(text, found, kpi)
     return Draft(ref, placement.inputs, [f.value for f in placement.unplaced], placement.dropped, placement.why,
-                 work[start:].strip(), [f.value for f in placement.ignored])
+                 work[start:].strip(), [f.value for f in placement.ignored], named_steps(text, kpi))
 
 
 def _by_inputs(work: str, found: list[Found], kpis: list[tuple[str, Kpi]]) -> tuple[list[Draft], list[KpiRef]]:
