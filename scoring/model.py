@@ -100,6 +100,7 @@ class Input(Strict):
     kind: Literal["number", "date"] = "number"
     integer: bool = False  # counts: needed amounts round up to whole units
     verb: str | None = None  # "เผยแพร่" -> "เผยแพร่เพิ่มอีก 1 ครั้งในเดือนนี้"
+    aliases: tuple[str, ...] = ()  # words staff use for this figure in chat ("ยอดขาย", "ค่าขั้นต่ำ")
     min: Num | None = None
     max: Num | None = None
 

@@ -52,8 +52,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 _PAIR = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9_]*)\s*[=:：]\s*$")
 _GENERIC = frozenset({"ร้อยละ", "จำนวน", "ของ", "การ", "ที่", "และ", "ได้", "ใน", "ทั้ง", "ปี", "ให้", "จาก"})
 # "X จาก Y", "X/Y", "Y ทั้งหมด": Y is the base (denominator) of the KPI's derived percent
-_BASE_BEFORE = re.compile(r"(?:(?:จาก|/)[^\d]{0,30}|(?:ทั้งหมด|ทั้งสิ้น|เป้าหมาย|เป้า)\s*[=:]?\s*)$")
-_PART_AFTER = re.compile(r"^\s*(?:\S{0,12}\s*)?(?:จาก|/)")
+_BASE_BEFORE = re.compile(r"(?:จาก[^\d/]{0,30}|/\s*|(?:ทั้งหมด|ทั้งสิ้น|เป้าหมาย|เป้า)\s*[=:]?\s*)$")
+_PART_AFTER = re.compile(r"^\s*(?:\S{0,12}\s*)?(?:จาก|/\s*\d)")
+_PER_MONTH = re.compile(r"เดือนละ|ต่อเดือน|/เดือน|ต่อ\s*เดือน")
+_NEGATIVE = re.compile(r"(?:ลดลง|ติดลบ|ลบ)\s*$")
 
 
 _LEXICONS: dict[tuple[int, str], tuple[Kpi, list[str]]] = {}
@@ -83,13 +85,25 @@ def _build_lexicon(inp: Input, kpi: Kpi) -> list[str]:
         words.add(compact(inp.unit))
         words.update(compact(w) for w in SYNONYMS.get(inp.unit, ()))
     words.update(compact(w) for w in SYNONYMS.get(inp.id, ()))
+    words.update(compact(basic(w)) for w in inp.aliases)  # the catalog's own words for the figure
     aliases = [compact(basic(a)) for a in kpi.aliases]
-    name = re.sub(r"\(.*?\)", " ", basic(inp.name))
-    for tok in tokenize(name):
-        tok = compact(tok)
-        if len(tok) >= 3 and tok not in _GENERIC and not tok.isdigit() and not any(tok in a for a in aliases):
+    others = [_name_tokens(o) for o in kpi.inputs if o.id != inp.id]
+    for tok in _name_tokens(inp):
+        # a word of the KPI's own alias names this input only when no other input's name has it
+        # ("ผ้าไทย" in "มูลค่าจำหน่ายผ้าไทยที่เพิ่มขึ้น" tells it from the OTOP growth)
+        if not any(tok in a for a in aliases) or not any(tok in t for o in others for t in o):
             words.add(tok)
     return sorted(words, key=len, reverse=True)
+
+
+def _name_tokens(inp: Input) -> set[str]:
+    name = re.sub(r"\(.*?\)", " ", basic(inp.name))
+    out = set()
+    for tok in tokenize(name):
+        tok = compact(tok)
+        if len(tok) >= 3 and tok not in _GENERIC and not tok.isdigit():
+            out.add(tok)
+    return out
 
 
 def _is_percent(inp: Input) -> bool:
@@ -197,6 +211,11 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
     main_spec = kpi.input(main) if main else None
     if main_spec is not None and (main_spec.kind != "number" or not _is_percent(main_spec)):
         main_spec = None
+    if main_spec is not None:
+        sources = set(kpi.derive[main_spec.id].names) if main_spec.id in kpi.derive else set()
+        others = [i for i in numeric if i.id != main_spec.id and i.id not in sources and i.id not in kpi.derive]
+        if others:
+            main_spec = None  # "OTOP 3": growth, channels or posts? a bare number is asked back
     best: tuple[tuple[int, float], dict[str, tuple[float, str]]] | None = None
     for style in ("before", "after"):
         chosen = _assign(values, befores if style == "before" else afters, units, roles, numeric, lex,
@@ -208,7 +227,11 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
     placed: set[int] = set()
     for key, (_s, how) in chosen.items():
         v = int(how.split("#", 1)[1])
-        result.inputs.setdefault(key, values[v].value.value)
+        spec = kpi.input(key)
+        value = values[v].value.value
+        if value > 0 and spec is not None and (spec.min is None or spec.min < 0) and _NEGATIVE.search(befores[v]):
+            value = -value  # "รายได้ลดลง 2%": a growth of -2 %
+        result.inputs.setdefault(key, value)
         result.why[key] = how.split("#", 1)[0]
         placed.add(v)
     # 3. bare numbers: the KPI's main percent, or its only input
@@ -303,6 +326,10 @@ def _assign(values: list[Found], labels: list[str], units: list[str | None], rol
                 if not strength:
                     how = "หน่วย"
                 strength += 2 if compact(unit) == compact(inp.unit or "") else 1
+            if strength and inp.per == "เดือน" and _PER_MONTH.search(label):
+                strength += 2  # "เดือนละ 3 ครั้ง": the per-month count
+            if roles[v] == "base" and not bases:
+                continue  # "193 จาก 214 ครัวเรือน" for a KPI with no base input: 214 is context, not a figure
             if roles[v] == "base" and inp.id in bases:
                 strength, how = strength + 3, "ฐาน (จาก)"
             elif roles[v] == "part" and inp.id in parts:

@@ -108,9 +108,12 @@ def _is_numword(token: str) -> bool:
     return bool(_NUMWORD.match(token))
 
 
+_MILLION_BAHT = re.compile(r"(\d)\s*ลบ\.")  # "2.45 ลบ." = 2.45 ล้านบาท
+
+
 def clean(text: str) -> str:
     """The clean text the parsers read (see module doc)."""
-    text = basic(text)
+    text = _MILLION_BAHT.sub(r"\1 ล้าน บาท ", basic(text))
     tokens = tokenize(text)
     out: list[str] = []
     i = 0

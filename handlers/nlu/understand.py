@@ -229,6 +229,8 @@ def understand(
         if intent is None and has_attachment:
             intent = "evidence"
     intent = "unknown" if intent in (None, "chat") else intent
+    if intent == "unknown" and "not_a_report" in notes:
+        period = None  # the date of a meeting notice is not a reporting period (the day is kept)
 
     if intent == "invite":
         role = I.role_of(compact(subject_text))
