@@ -22,7 +22,7 @@ def main() -> None:
     sections = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))["sections"]
     jobs = []
     for section in sections:
-        kpis = [(cid, k) for cid in section["catalogs"] for k in catalogs[cid].kpis]
+        kpis = [(cid, k) for cid in section["catalogs"] for k in catalogs[cid].kpis if k.applies(section["unit"])]
         units = [section["unit"]] + [u for cid in section["catalogs"] for u in catalogs[cid].units]
         today = section["today"] if isinstance(section["today"], date) else date.fromisoformat(section["today"])
         jobs += [(m["t"], kpis, today, units) for m in section["messages"]]

@@ -179,6 +179,7 @@ def understand(
     set_hint = set_hint_of(subject_text)
     candidates = rank(subject_text, refs, kpis, set_hint, alias_hits) if kpis else []
     candidates = _prefer_named_inputs(candidates, kpis, work, found)
+    candidates = _prefer_first_named(candidates, kpis, subject_text, refs)
     ambiguous = len(candidates) > 1 and abs(candidates[0].score - candidates[1].score) < 1e-6
 
     # intent: slash command, keywords (KPI aliases blanked first), attachment, KPI + number
@@ -401,6 +402,31 @@ def _prefer_named_inputs(candidates: list[KpiRef], kpis: list[tuple[str, Kpi]], 
     for c in tied:
         if named[id(c)] == best:
             c.score = round(c.score + 0.005, 4)
+    return sorted(candidates, key=lambda c: -c.score)
+
+
+def _prefer_first_named(candidates: list[KpiRef], kpis: list[tuple[str, Kpi]], text: str, refs: list
+                        ) -> list[KpiRef]:
+    """Staff name the subject first ("กข.คจ. เรียกคืนเงินยืมได้ 22%", "โคกหนองนา ประชาสัมพันธ์ 3 ช่องทาง"): when
+    the top candidates were found by different words, the KPI named first wins a close call."""
+    if len(candidates) < 2 or refs or candidates[0].score - candidates[1].score > 0.08:
+        return candidates
+    marks = mentions(text, [], kpis)
+    index = {(cid, k.id): i for i, (cid, k) in enumerate(kpis)}
+    first: dict[int, int] = {}
+    for m in marks:
+        for i in m.kpis:
+            first.setdefault(i, m.start)
+    close = [c for c in candidates if candidates[0].score - c.score <= 0.08]
+    where = {id(c): first.get(index.get((c.catalog_id, c.kpi_id), -1)) for c in close}
+    placed = [c for c in close if where[id(c)] is not None]
+    if len(placed) < 2:
+        return candidates
+    earliest = min(where[id(c)] for c in placed)
+    winners = [c for c in placed if where[id(c)] == earliest]
+    if len(winners) != 1 or winners[0] is candidates[0]:
+        return candidates
+    winners[0].score = round(max(c.score for c in close) + 0.001, 4)
     return sorted(candidates, key=lambda c: -c.score)
 
 

@@ -37,7 +37,8 @@ def catalogs():
 def read(section: dict[str, Any], message: dict[str, Any], catalogs) -> dict[str, Any]:
     """What the bot understood, in the labels' terms."""
     ids = section["catalogs"]
-    kpis = [(cid, k) for cid in ids for k in catalogs[cid].kpis]
+    # as the conversation does: only the KPIs that apply to the sender's unit (001 KPI 1 has a เกาะสีชัง row)
+    kpis = [(cid, k) for cid in ids for k in catalogs[cid].kpis if k.applies(section["unit"])]
     units = [section["unit"]] + [u for cid in ids for u in catalogs[cid].units]
     today = section["today"] if isinstance(section["today"], date) else date.fromisoformat(section["today"])
     u = understand(message["t"], kpis, today, units)
