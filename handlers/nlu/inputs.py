@@ -229,7 +229,8 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         v = int(how.split("#", 1)[1])
         spec = kpi.input(key)
         value = values[v].value.value
-        if value > 0 and spec is not None and (spec.min is None or spec.min < 0) and _NEGATIVE.search(befores[v]):
+        if value > 0 and spec is not None and (spec.min is None or spec.min < 0) and _NEGATIVE.search(befores[v]) \
+                and "ลด" not in spec.name:
             value = -value  # "รายได้ลดลง 2%": a growth of -2 %
         result.inputs.setdefault(key, value)
         result.why[key] = how.split("#", 1)[0]
@@ -319,7 +320,9 @@ def _assign(values: list[Found], labels: list[str], units: list[str | None], rol
                 continue
             strength: float = _match(plain, lex[inp.id])
             how = "คำกำกับ"
-            if not strength and _match(label, lex[inp.id]):
+            # (a small bare number after the KPI's name, "นวัตวิถี 4", could be any of its counts: asked)
+            if not strength and (unit is not None or f.value.percent or f.value.value > 100) \
+                    and _match(label, lex[inp.id]):
                 # weak, but "สมาชิกกองทุนสตรี 120 คน" still says members more than women
                 strength, how = 0.5 + 0.005 * min(_match(label, lex[inp.id]), 10), "คำเรียกตัวชี้วัด"
             if unit and family(unit) is not None and family(unit) == family(inp.unit) and family(unit) != "percent":
@@ -341,10 +344,15 @@ def _assign(values: list[Found], labels: list[str], units: list[str | None], rol
     pairs.sort()
     out: dict[str, tuple[float, str]] = {}
     used: set[int] = set()
+    options: dict[int, set[str]] = {}
+    for _s, v, key, _h in pairs:
+        options.setdefault(v, set()).add(key)
     for s, v, key, how in pairs:
         if v in used or key in out:
             continue
         rivals = [k for s2, v2, k, _h in pairs if v2 == v and s2 == s and k != key and k not in out]
+        # a rival that is another number's only possible input is that number's ("เผยแพร่ 3 ครั้ง 2 ช่องทาง")
+        rivals = [k for k in rivals if not any(options.get(v3) == {k} for v3 in options if v3 != v and v3 not in used)]
         if rivals and not any(v3 != v and k3 in rivals and s3 < s for s3, v3, k3, _h in pairs):
             used.add(v)  # 900,000 บาท with no label: spent or allocated? ask, do not guess
             continue
