@@ -655,8 +655,9 @@ class Conversation:
                     return [Reply(f"กรุณาพิมพ์{spec.name if spec else name}{self._example(spec)}ค่ะ")]
                 full = understand(text, [(s.catalog.id, s.kpi) for s in ctx.slots], ctx.today,
                                   [x.name for x in self.store.units()])
-                if full.kpis and full.intent in ("report", "correct", "criteria", "deadlines"):
-                    return None  # a new report ("เบิกจ่าย 900,000 บาท"), not the answer to this question
+                if (full.kpis and full.intent in ("report", "correct")) or full.intent not in ("report", "unknown"):
+                    # a new report ("เบิกจ่าย 900,000 บาท") or a question ("ระดับ 5 ต้องทำอะไร"): not the answer
+                    return None
                 value = u.found[0] if u.found else None
                 unit_word = unit_after(u.work, value.end)[0] if value is not None and unit_after(u.work, value.end) \
                     else None
@@ -1013,6 +1014,9 @@ class Conversation:
             return [Reply(f"{unit.name}ยังไม่มีข้อตกลงตัวชี้วัดในรอบนี้ค่ะ")]
         level = asked_level(u.text)
         keys = self._named_keys(ctx, u, unit_slots)
+        open_draft = self.store.get_state(ctx.msg.chat_key) or {}
+        if not keys and open_draft.get("flow") == "report" and any(s.key == open_draft.get("slot") for s in unit_slots):
+            keys = [open_draft["slot"]]  # "ระดับ 5 ต้องทำอะไร" while reporting a KPI: that KPI (the draft waits)
         if len(keys) == 1:
             return [self._criteria_answer(ctx, unit, unit_slots, keys[0], level)]
         other = None if keys else self._outside(ctx, unit, unit_slots, u.text)

@@ -35,13 +35,16 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "kinds": ("ประเภท", "รางวัล", "หน่วย"),
     "money": ("บาท", "บ", "ล้านบาท"),
 }
+# classifiers that count anything ("1 เรื่อง" of lessons or of clips): a unit, but of no family
+GENERIC = ("เรื่อง", "อัน", "รายการ", "ชุด")
 _WORD_FAMILY: dict[str, str] = {}
 for _family, _words in FAMILIES.items():
     for _w in _words:
         _WORD_FAMILY.setdefault(_w, _family)
 # longest first, so "ครัวเรือน" is read before "คน" could be, "ร้านค้า" before "ร้าน"
 _UNIT_AFTER = re.compile(
-    r"\s*(?P<u>" + "|".join(re.escape(w) for w in sorted(_WORD_FAMILY, key=len, reverse=True)) + r")(?![a-z])",
+    r"\s*(?P<u>" + "|".join(re.escape(w) for w in sorted([*_WORD_FAMILY, *GENERIC], key=len, reverse=True))
+    + r")(?![a-z])",
     re.IGNORECASE,
 )
 

@@ -56,3 +56,13 @@ def test_an_admin_naming_a_unit_gets_its_card_and_the_figure_goes_there(chat, st
     [saved] = current(store, unit=BETONG)
     assert saved.inputs == {"percent": "90"} and saved.person_id == ADMIN
     assert current(store, unit=MUEANG) == [] and current(store, unit="yala") == []
+
+
+def test_a_question_while_a_number_is_asked_is_answered_and_the_draft_waits(chat, store):
+    [ask] = chat.say(MUEANG_OFFICER, "รายงาน OTOP รายได้เพิ่มขึ้น 12%")
+    assert "กรุณาพิมพ์" in ask.text and "ช่องทาง" in ask.text
+    [answer] = chat.say(MUEANG_OFFICER, "ระดับ 5 ต้องทำอะไร")
+    assert "ระดับ 5" in answer.text and "กรุณาพิมพ์" not in answer.text
+    state = store.get_state(STATE)
+    assert state and state.get("awaiting") == "input:channels" and state["inputs"].get("growth") == "12"
+    assert "channels" not in state["inputs"]  # the 5 of the question is not the number of channels
