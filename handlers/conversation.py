@@ -109,6 +109,10 @@ class Conversation:
             intent = "evidence"
         if intent == "register":
             return [Reply("ท่านลงทะเบียนไว้แล้วค่ะ พิมพ์ “วิธีใช้” เพื่อดูคำสั่ง")]
+        if intent == "unknown" and "not_a_report" in u.notes:
+            # chat, a notice, a personal remark: not stored, and no wall of help
+            return [Reply("รับทราบค่ะ ข้อความนี้ไม่ได้บันทึกเป็นผลงาน "
+                          "(ถ้าต้องการรายงาน พิมพ์ เช่น “รายงาน ตชว.1 เบิกจ่าย ๙๒.๕%”)")]
         if intent in ("help", "unknown"):
             prefix = "" if intent == "help" else "ขออภัยค่ะ ยังไม่เข้าใจข้อความนี้\n"
             return [Reply(prefix + texts.HELP)]
@@ -575,19 +579,7 @@ class Conversation:
 
     @staticmethod
     def _value_th(slot: Slot, name: str, value: Any) -> str:
-        spec = slot.kpi.input(name)
-        if spec is not None and spec.kind == "date":
-            try:
-                return texts.day_th(date.fromisoformat(str(value)))
-            except ValueError:
-                return str(value)
-        try:
-            shown = texts.number(value)
-        except (InvalidOperation, ValueError):
-            shown = str(value)
-        if spec is not None and spec.unit == "ร้อยละ":
-            return f"ร้อยละ {shown}"
-        return f"{shown} {spec.unit}" if spec is not None and spec.unit else shown
+        return texts.figure(slot.kpi.input(name), value)
 
     @staticmethod
     def _evidence_wanted(slot: Slot, result: Evaluation) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from scoring.errors import EvaluationError
@@ -117,18 +116,7 @@ def _targets_line(kpi: Kpi, unit: Unit) -> str | None:
 
 
 def _shown(spec: Input | None, value: Any) -> str:
-    if spec is not None and spec.kind == "date":
-        try:
-            return texts.day_th(date.fromisoformat(str(value)))
-        except ValueError:
-            return str(value)
-    try:
-        number = texts.number(Decimal(str(value)))
-    except ArithmeticError:
-        return str(value)
-    if spec is not None and spec.unit == "ร้อยละ":
-        return f"ร้อยละ {number}"
-    return f"{number} {spec.unit}" if spec is not None and spec.unit else number
+    return texts.figure(spec, value)
 
 
 def _figure_lines(slot: Slot, sub: Submission, result: Evaluation) -> list[str]:

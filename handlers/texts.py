@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from scoring.numbers import decimals_of, fmt
 from scoring.thaidate import MONTHS_ABBR, format_be
@@ -44,3 +45,20 @@ def day_th(day: date) -> str:
 
 def level_th(level: int) -> str:
     return "ยังไม่ถึงระดับ 1" if level == 0 else f"ระดับ {level}"
+
+
+def figure(spec: Any, value: Any) -> str:
+    """One input's figure as staff write it: "ร้อยละ 92.5", "1,234,567 บาท", "3 ช่องทาง", a date in BE.
+    `spec` is the catalog Input (or None)."""
+    if spec is not None and spec.kind == "date":
+        try:
+            return day_th(date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    try:
+        shown = number(value)
+    except (ArithmeticError, ValueError):
+        return str(value)
+    if spec is not None and spec.unit == "ร้อยละ":
+        return f"ร้อยละ {shown}"
+    return f"{shown} {spec.unit}" if spec is not None and spec.unit else shown
