@@ -36,6 +36,8 @@ NUMBER_REF = re.compile(
 SET_REF = re.compile(
     r"(?:ตัวชี้วัด\s*)?(?P<set>(?:ราย\s*)?(?:ทีม|บุคคล))\s*(?:ข้อ|ที่)?\s*(?P<n>\d{1,2})(?![\d,]|\.\d)"
 )
+_SET_AFTER = re.compile(r"\s*(?P<set>(?:ราย\s*)?(?:ทีม|บุคคล)|team|individual)", re.IGNORECASE)
+_LISTED = re.compile(r"(?<![\d.,])(?P<n>\d{1,2})\s*\)")
 SET_HINT = re.compile(r"(?:ราย\s*)?(?P<set>ทีม|บุคคล)|\b(?P<en>team|individual)\b", re.IGNORECASE)
 
 STOP = frozenset("""
@@ -120,8 +122,22 @@ def find_number_refs(text: str, kpis: Sequence[tuple[str, Kpi]]) -> list[NumberR
             number = str(int(m.group("n")))
             if not explicit and number not in known:
                 continue  # "ข้อ 29" is an alias of a KPI (จปฐ. ข้อ ๒๙), not KPI 29
-            refs.append(NumberRef(m.start(), m.end(), number, _norm_set(m.group("set")), explicit))
-            taken.append((m.start(), m.end()))
+            end, set_word = m.end(), m.group("set")
+            after = _SET_AFTER.match(text, end)  # "kpi2 ทีม", "ตชว.3 รายบุคคล"
+            if after and not set_word:
+                end, set_word = after.end(), after.group("set")
+            refs.append(NumberRef(m.start(), end, number, _norm_set(set_word), explicit))
+            taken.append((m.start(), end))
+    # "ตัวชี้วัดทีม 1) 92% 2) 87%": an enumerated list after a KPI word
+    head = re.search(_KPI_WORD + r"\s*(?P<set>(?:ราย\s*)?(?:ทีม|บุคคล))?", text, re.IGNORECASE)
+    if head:
+        for m in _LISTED.finditer(text, head.end()):
+            if any(not (m.end() <= a or m.start() >= b) for a, b in taken):
+                continue
+            number = str(int(m.group("n")))
+            if number in known:
+                refs.append(NumberRef(m.start(), m.end(), number, _norm_set(head.group("set")), True))
+                taken.append((m.start(), m.end()))
     refs.sort(key=lambda r: r.start)
     return refs
 

@@ -84,7 +84,7 @@ def compatible(value_unit: str | None, input_unit: str | None) -> bool:
 
 # -- numbers that are not figures ----------------------------------------------------------------
 NOISE: list[tuple[str, re.Pattern[str]]] = [
-    ("phone", re.compile(r"(?<![\d.,])0\d{1,2}[-\s]?\d{3}[-\s]?\d{3,4}(?![\d,])(?:\s*(?:ต่อ|ext\.?)\s*\d{1,5})?|(?:โทร|tel|เบอร์)\S*\s*[\d\-\s]{6,}",
+    ("phone", re.compile(r"(?<![\d.,])0\d{1,2}[-\s]?\d{3}[-\s]?\d{3,4}(?![\d,])(?:\s*(?:ต่อ|ext\.?)\s*\d{1,5})?|(?:โทร|tel|เบอร์)\S*\s*[\d\-\s]{6,}(?:ต่อ\s*\d{1,5})?",
                          re.IGNORECASE)),
     ("time", re.compile(r"(?<![\d.,])(?:[01]?\d|2[0-3])[.:][0-5]\d\s*(?:น\.|นาฬิกา)"
                         r"|(?<![\d.,])(?:[01]?\d|2[0-3]):[0-5]\d(?![\d])"

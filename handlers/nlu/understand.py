@@ -247,6 +247,13 @@ def understand(
     if intent in ("report", "correct", "evidence") and kpis:
         if candidates and not ambiguous:
             reports = _drafts(work, subject_text, found, refs, candidates, kpis, set_hint, alias_hits)
+        elif candidates and len({r.number for r in refs}) >= 2:
+            # "ตัวชี้วัดทีม 1) 92% 2) 87%": each number is its own KPI's, though no single KPI is meant
+            reports = _drafts(work, subject_text, found, refs, candidates, kpis, set_hint, alias_hits)
+            if len(reports) >= 2:
+                ambiguous = False
+            else:
+                reports = []
         elif not candidates and found:
             reports, fits = _by_inputs(work, found, kpis)
             if reports:
@@ -352,8 +359,13 @@ def _draft(work: str, found: list[Found], ref: KpiRef, kpis: list[tuple[str, Kpi
     kpi = _kpi_of(ref, kpis)
     text = " " * start + work[start:]
     placement: Placement = place(text, found, kpi)
+    steps = named_steps(text, kpi)
+    if steps and placement.unplaced:
+        # "ทำแผนครอบคลุมคุณธรรม 5 ประการแล้ว": numbers inside a milestone describe it, they are not figures
+        placement.ignored += placement.unplaced
+        placement.unplaced = []
     return Draft(ref, placement.inputs, [f.value for f in placement.unplaced], placement.dropped, placement.why,
-                 work[start:].strip(), [f.value for f in placement.ignored], named_steps(text, kpi))
+                 work[start:].strip(), [f.value for f in placement.ignored], steps)
 
 
 def _by_inputs(work: str, found: list[Found], kpis: list[tuple[str, Kpi]]) -> tuple[list[Draft], list[KpiRef]]:
