@@ -347,12 +347,17 @@ def _assign(values: list[Found], labels: list[str], units: list[str | None], rol
     options: dict[int, set[str]] = {}
     for _s, v, key, _h in pairs:
         options.setdefault(v, set()).add(key)
+    def sole(k: str, v: int) -> bool:
+        return any(options.get(v3) == {k} for v3 in options if v3 != v and v3 not in used)
+
     for s, v, key, how in pairs:
         if v in used or key in out:
             continue
+        if sole(key, v) and len(options[v]) > 1:
+            continue  # that input is another number's only possible one
         rivals = [k for s2, v2, k, _h in pairs if v2 == v and s2 == s and k != key and k not in out]
         # a rival that is another number's only possible input is that number's ("เผยแพร่ 3 ครั้ง 2 ช่องทาง")
-        rivals = [k for k in rivals if not any(options.get(v3) == {k} for v3 in options if v3 != v and v3 not in used)]
+        rivals = [k for k in rivals if not sole(k, v)]
         if rivals and not any(v3 != v and k3 in rivals and s3 < s for s3, v3, k3, _h in pairs):
             used.add(v)  # 900,000 บาท with no label: spent or allocated? ask, do not guess
             continue

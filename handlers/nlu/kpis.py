@@ -120,6 +120,8 @@ def find_number_refs(text: str, kpis: Sequence[tuple[str, Kpi]]) -> list[NumberR
                 continue
             explicit = pattern is SET_REF or bool(m.groupdict().get("kw"))
             number = str(int(m.group("n")))
+            if number not in known and int(number) >= 20 and "ที่" not in m.group(0):
+                continue  # "ตชว.ทีม 88": a figure after the KPI words, not KPI 88
             if not explicit and number not in known:
                 continue  # "ข้อ 29" is an alias of a KPI (จปฐ. ข้อ ๒๙), not KPI 29
             end, set_word = m.end(), m.group("set")

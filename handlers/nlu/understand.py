@@ -386,7 +386,9 @@ def _by_inputs(work: str, found: list[Found], kpis: list[tuple[str, Kpi]]) -> tu
     scored.sort(key=lambda t: (-t[0], bounded(t[1]), 0 if "team" in kpis[t[1]][0] else 1, t[1]))
     fits = [KpiRef(kpis[i][0], kpis[i][1].id, str(kpis[i][1].number) if kpis[i][1].number is not None else None,
                    round(score, 4), "inputs") for score, i, p in scored if p.inputs and score > 0]
-    if len(found) >= 2 and scored and scored[0][0] >= 4 and not scored[0][2].unplaced and (
+    labelled = bool(scored) and any(how == "คำกำกับ" for how in scored[0][2].why.values())
+    if (len(found) >= 2 or labelled) and scored and scored[0][0] >= (4 if len(found) >= 2 else 2) \
+            and not scored[0][2].unplaced and (
             len(scored) == 1 or scored[1][0] < scored[0][0]):
         score, i, placement = scored[0]
         ref = fits[0]
