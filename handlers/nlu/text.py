@@ -183,8 +183,11 @@ def _skip_numword(tokens: list[str], i: int) -> bool:
     """Number words that are really part of other words: ศูนย์เรียนรู้, ร้อยละ split as ร้อย+ละ."""
     tok = tokens[i]
     nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-    if tok == "ศูนย์" and nxt and _THAI_LETTER.match(nxt[0]) and not _is_numword(nxt) and nxt != "จุด":
-        return True
+    if tok == "ศูนย์":
+        # zero only as a number of its own ("ศูนย์", "ศูนย์จุดห้า"); "รอบศูนย์ 1", "ศูนย์เรียนรู้" are centres
+        prev = tokens[i - 1] if i else ""
+        alone = len([t for t in tokens if t.strip()]) == 1
+        return not (alone or nxt == "จุด" or (nxt and _is_numword(nxt))) or bool(prev and _THAI_LETTER.search(prev[-1:]))
     return tok.endswith("ร้อย") and nxt.startswith("ละ")
 
 
