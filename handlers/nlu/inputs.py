@@ -155,6 +155,10 @@ def _fits(value: Decimal, inp: Input) -> bool:
     return not (inp.max is not None and value > inp.max)
 
 
+def _digits_out(text: str) -> str:
+    return re.sub(r"[\d.,%]+", " ", text)
+
+
 def _blank(text: str, words: list[str]) -> str:
     out = text
     for word in words:
@@ -201,7 +205,7 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         units.append(unit[0] if unit and own_unit else None)
         role = None
         if _BASE_BEFORE.search(before[-40:]):
-            role = "base"
+            role = "base" if re.search(r"(?:จาก[^\d/]{0,30}|/\s*)$", before[-40:]) else "base_label"
         elif _PART_AFTER.match(after):
             role = "part"
         roles.append(role)
@@ -219,7 +223,8 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
     best: tuple[tuple[int, float], dict[str, tuple[float, str]]] | None = None
     for style in ("before", "after"):
         chosen = _assign(values, befores if style == "before" else afters, units, roles, numeric, lex,
-                         parts, base_names, result.inputs, kpi, aliases, main_spec)
+                         parts, base_names, result.inputs, kpi, aliases, main_spec,
+                         _blank(_digits_out(text), aliases))
         strength = (len(chosen), sum(s for s, _w in chosen.values()))
         if best is None or strength > best[0]:
             best = (strength, chosen)
@@ -267,7 +272,7 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
     # a base for a formula constant ("24 จาก 30 ครัวเรือน": the unit's own base is 30)
     constants = [n for expr in kpi.derive.values() for n in expr.names if n in kpi.constants]
     for v, f in enumerate(values):
-        if v not in placed and roles[v] == "base" and len(constants) == 1 and not f.value.percent:
+        if v not in placed and roles[v] in ("base", "base_label") and len(constants) == 1 and not f.value.percent:
             if f.value.value != kpi.constants[constants[0]]:
                 result.inputs[constants[0]] = f.value.value
                 result.why[constants[0]] = "ฐาน (จาก)"
@@ -300,7 +305,7 @@ def _sources_given(kpi: Kpi, name: str, inputs: dict[str, Decimal]) -> bool:
 def _assign(values: list[Found], labels: list[str], units: list[str | None], roles: list[str | None],
             inputs: list[Input], lex: dict[str, list[str]], parts: set[str], bases: set[str],
             taken: dict[str, Decimal], kpi: Kpi, alias_words: list[str],
-            main: Input | None) -> dict[str, tuple[float, str]]:
+            main: Input | None, context: str = "") -> dict[str, tuple[float, str]]:
     """The best input of each number in one reading of the labels. A label word that is also the KPI's
     own alias ("เบิกจ่าย" names KPI 1 and its amount spent) counts only weakly, so that a bare 92.5 after
     it is the KPI's percent, while 900,000 บาท after it is the amount spent. A number whose best inputs tie
@@ -316,7 +321,7 @@ def _assign(values: list[Found], labels: list[str], units: list[str | None], rol
                 continue
             if not compatible(unit, inp.unit) or not _fits(f.value.value, inp):
                 continue
-            if (roles[v] == "base" and inp.id in parts) or (roles[v] == "part" and inp.id in bases):
+            if (roles[v] in ("base", "base_label") and inp.id in parts) or (roles[v] == "part" and inp.id in bases):
                 continue
             strength: float = _match(plain, lex[inp.id])
             how = "คำกำกับ"
@@ -333,7 +338,9 @@ def _assign(values: list[Found], labels: list[str], units: list[str | None], rol
                 strength += 2  # "เดือนละ 3 ครั้ง": the per-month count
             if roles[v] == "base" and not bases:
                 continue  # "193 จาก 214 ครัวเรือน" for a KPI with no base input: 214 is context, not a figure
-            if roles[v] == "base" and inp.id in bases:
+            if roles[v] == "base_label" and inp.id in bases:
+                strength, how = strength + 3, "ฐาน (ทั้งหมด)"
+            elif roles[v] == "base" and inp.id in bases:
                 strength, how = strength + 3, "ฐาน (จาก)"
             elif roles[v] == "part" and inp.id in parts:
                 strength, how = strength + 3, "ส่วน (X จาก Y)"
@@ -358,6 +365,16 @@ def _assign(values: list[Found], labels: list[str], units: list[str | None], rol
         rivals = [k for s2, v2, k, _h in pairs if v2 == v and s2 == s and k != key and k not in out]
         # a rival that is another number's only possible input is that number's ("เผยแพร่ 3 ครั้ง 2 ช่องทาง")
         rivals = [k for k in rivals if not sole(k, v)]
+        if rivals and context:
+            # "เผยแพร่ 2 ช่องทาง เดือนละ 3 ครั้ง": the message's other words tell the monthly posts from the
+            # monthly activities
+            weights = {k: _match(context, lex[k]) for k in [key, *rivals]}
+            top = max(weights.values())
+            if top and list(weights.values()).count(top) == 1:
+                best_key = max(weights, key=lambda k: weights[k])
+                if best_key != key:
+                    continue  # its own pair comes later in the list
+                rivals = []
         if rivals and not any(v3 != v and k3 in rivals and s3 < s for s3, v3, k3, _h in pairs):
             used.add(v)  # 900,000 บาท with no label: spent or allocated? ask, do not guess
             continue
