@@ -20,7 +20,7 @@ from scoring.numbers import decimals_of, round_half_up
 from . import texts
 from .agreements import Slot, evaluate_submission, latest, period_for, slots, unit_score
 from .calendar import deadlines
-from .criteria import criteria_reply, deadline_reply
+from .criteria import criteria_reply, deadline_reply, targets_line
 from .messages import Choice, Incoming, Reply
 from .nlu import Understanding, understand
 from .nlu.answers import split_correction, yes_no
@@ -396,6 +396,9 @@ class Conversation:
                 value = Decimal(str(result.values[name]))
                 lines.append(f"{spec.name if spec else name}: "
                              f"{self._derivation(slot, expr, inputs, value, result.decimals)}")
+        target = targets_line(kpi, ctx.unit)  # counts are compared with the unit's own row of the table
+        if target:
+            lines.append(target)
         for name, raw in state.get("dropped") or []:
             spec = kpi.input(name)
             lines.append(f"(ตัวเลข {texts.number(raw)} ที่พิมพ์มา ไม่ใช้ เพราะ{spec.name if spec else name}"

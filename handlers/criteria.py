@@ -101,7 +101,7 @@ def _not_in_agreement(slot: Slot, unit: Unit) -> str:
     return f"ตัวชี้วัดนี้ไม่อยู่ในข้อตกลงของ{unit.name}ในรอบนี้{why}"
 
 
-def _targets_line(kpi: Kpi, unit: Unit) -> str | None:
+def targets_line(kpi: Kpi, unit: Unit) -> str | None:
     """The unit's own row of a per-unit target table ("ระดับ 1 35 · ระดับ 2 36 …"), or None."""
     table = kpi.targets
     if table is None or unit.name not in table.units:
@@ -200,7 +200,7 @@ def criteria_reply(slot: Slot, unit: Unit, submission: Submission | None, *, lev
         for lv in levels:
             if asked is None or lv.level != asked.level:
                 lines.append(f"ระดับ {lv.level}: {shorten(level_text(lv), drop=(measured,))}")
-    targets = _targets_line(kpi, unit)
+    targets = targets_line(kpi, unit)
     if targets:
         lines.append(targets)
     if kpi.rubric.reviewer:

@@ -66,3 +66,13 @@ def test_a_question_while_a_number_is_asked_is_answered_and_the_draft_waits(chat
     state = store.get_state(STATE)
     assert state and state.get("awaiting") == "input:channels" and state["inputs"].get("growth") == "12"
     assert "channels" not in state["inputs"]  # the 5 of the question is not the number of channels
+
+
+def test_a_count_is_shown_against_the_units_own_target_row(chat, store):
+    from tests.handlers.conftest import BETONG_OFFICER
+
+    [card] = chat.say(BETONG_OFFICER, "จปฐ. ผ่านเกณฑ์ 36 ครัวเรือน")
+    assert "หน่วยงาน: เบตง" in card.text and "36 ครัวเรือน" in card.text
+    # 002 L434-441: เบตง must pass 35/36/36/36/37 households for levels 1-5
+    assert "ค่าเป้าหมายของเบตง" in card.text and "ระดับ 5 37" in card.text
+    assert "ผล: ระดับ 4" in card.text and "ผ่านเกณฑ์เพิ่มอีก 1 ครัวเรือน" in card.text
