@@ -29,7 +29,7 @@ from .nlu.measures import compatible, unit_after
 from .nlu.numbers import find_values
 from .nlu.understand import read_for
 from .permissions import ROLE_TH, allowed, can_act_for, kpi_groups, units_in_scope
-from .ports import InviteError, NewSubmission, Person, Store, Unit
+from .ports import InviteError, NewSubmission, Person, Store, Submission, Unit
 
 CONFIRM, CANCEL, DONE = "ok", "no", "done"
 SNOOZE_DAYS = (1, 30)  # a snooze is bounded: longer pauses are a mute
@@ -417,6 +417,13 @@ class Conversation:
             choices.insert(1, Choice("ยืนยันทั้งหมด", "okall"))
         return [Reply("\n".join(lines), tuple(choices))]
 
+    @staticmethod
+    def _values_of(ctx: Ctx, slot: Slot, sub: Submission) -> dict[str, Any]:
+        try:
+            return dict(evaluate_submission(slot, ctx.unit, sub).values)
+        except EvaluationError:
+            return {}
+
     def _constant_label(self, slot: Slot, name: str) -> str:
         return {"total": "จำนวนเป้าหมายทั้งหมด"}.get(name, name)
 
@@ -470,6 +477,14 @@ class Conversation:
                     pass
         main = primary_input(kpi)
         before = latest(self.store.current(ctx.unit.id, slot.catalog.id, kpi.id))
+        if before is not None and not state.get("correcting"):  # a correction may lower a wrong figure
+            old_values = self._values_of(ctx, slot, before)
+            for spec in kpi.inputs:
+                new, old = result.values.get(spec.id), old_values.get(spec.id)
+                if spec.cumulative and new is not None and old is not None and Decimal(str(new)) < Decimal(str(old)):
+                    flags.append(f"{spec.name} ต่ำกว่าครั้งก่อน ({self._value_th(slot, spec.id, round(Decimal(str(old)), 2))}) "
+                                 "ทั้งที่เป็นตัวเลขสะสม")
+                    break
         if main and before is not None and before.period <= (state.get("period") or period_for(kpi, ctx.today)):
             try:
                 old = evaluate_submission(slot, ctx.unit, before).values.get(main)

@@ -101,6 +101,7 @@ class Input(Strict):
     integer: bool = False  # counts: needed amounts round up to whole units
     verb: str | None = None  # "เผยแพร่" -> "เผยแพร่เพิ่มอีก 1 ครั้งในเดือนนี้"
     aliases: tuple[str, ...] = ()  # words staff use for this figure in chat ("ยอดขาย", "ค่าขั้นต่ำ")
+    cumulative: bool = False  # only grows over the round (money spent so far): a drop is flagged in chat
     min: Num | None = None
     max: Num | None = None
 

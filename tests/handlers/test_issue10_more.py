@@ -76,3 +76,16 @@ def test_a_count_is_shown_against_the_units_own_target_row(chat, store):
     # 002 L434-441: เบตง must pass 35/36/36/36/37 households for levels 1-5
     assert "ค่าเป้าหมายของเบตง" in card.text and "ระดับ 5 37" in card.text
     assert "ผล: ระดับ 4" in card.text and "ผ่านเกณฑ์เพิ่มอีก 1 ครัวเรือน" in card.text
+
+
+def test_a_cumulative_spending_figure_that_drops_is_flagged_and_needs_a_second_confirm(chat, store):
+    chat.say(MUEANG_OFFICER, "รายงาน ตชว.1 เบิกจ่าย 92%")
+    confirm(chat)
+    [card] = chat.say(MUEANG_OFFICER, "รายงาน ตชว.1 เบิกจ่าย 85%")
+    assert "⚠️" in card.text and "ต่ำกว่าครั้งก่อน" in card.text and "ร้อยละ 92" in card.text
+    [again] = chat.say(MUEANG_OFFICER, "ยืนยัน", choice="ok")
+    assert "อีกครั้ง" in again.text
+    assert [s.inputs["percent"] for s in current(store)] == ["92"]  # not yet stored
+    chat.say(MUEANG_OFFICER, "ยืนยัน", choice="ok")
+    [saved] = current(store)
+    assert saved.inputs["percent"] == "85" and saved.flags
