@@ -65,7 +65,9 @@ class Conversation:
         if msg.text.strip() in ("ขอรหัสเชื่อมบัญชี", "/link") and hasattr(self.store, "create_link_code"):
             return [self._link_code(msg, person)]
         state = self.store.get_state(msg.chat_key)
-        if state and state.get("for_unit") and state["for_unit"] != unit.id:
+        drafting = bool(state) and (state.get("flow") == "report" or (state.get("flow") == "after_report"
+                                                                      and bool(msg.attachments)))
+        if drafting and state.get("for_unit") and state["for_unit"] != unit.id:
             other = self.store.unit(state["for_unit"])  # a chief's report for a unit of theirs
             unit = other if other is not None else unit
         ctx = Ctx(msg, person, unit, today, slots(self.store, self.catalogs, unit, today))
@@ -530,7 +532,7 @@ class Conversation:
         before = next(iter(self.store.current(unit_id, slot.catalog.id, slot.kpi.id, period)), None)
         if before is not None and self._same_inputs(before.inputs, inputs):
             # the same figure again: no new version
-            self.store.set_state(ctx.msg.chat_key, {"flow": "after_report", "slot": slot.key, "period": period})
+            self.store.set_state(ctx.msg.chat_key, self._after_report(ctx, slot.key, period))
             return [Reply(f"ค่าเดิม ไม่มีการเปลี่ยนแปลงค่ะ ({slot.short} {texts.period_th(period)}: "
                           f"{self._figure(ctx, slot, before.inputs)} {texts.level_th(before.level)} "
                           f"ฉบับที่ {before.version})", edit=edit)]
@@ -538,7 +540,7 @@ class Conversation:
             person_id=ctx.person.id, unit_id=unit_id, catalog_id=slot.catalog.id, kpi_id=slot.kpi.id,
             period=period, inputs=inputs, level=result.level, channel=ctx.msg.channel,
             message_id=ctx.msg.message_id, sent_at=ctx.msg.sent_at, flags=tuple(state.get("flags") or ())))
-        self.store.set_state(ctx.msg.chat_key, {"flow": "after_report", "slot": slot.key, "period": saved.period})
+        self.store.set_state(ctx.msg.chat_key, self._after_report(ctx, slot.key, saved.period))
         version = f" (ฉบับที่ {saved.version})" if saved.version > 1 else ""
         wanted = self._evidence_wanted(slot, result)
         where = f"{slot.short} {texts.period_th(saved.period)}"
@@ -551,6 +553,14 @@ class Conversation:
                 head += (f"\nแทนค่าเดิม {self._figure(ctx, slot, before.inputs)} "
                          f"({texts.level_th(before.level)}, ฉบับที่ {before.version})")
         return [Reply(head + (f"\nส่งหลักฐานได้เลย: {wanted}" if wanted else ""), edit=edit)]
+
+    @staticmethod
+    def _after_report(ctx: Ctx, key: str, period: str) -> dict[str, Any]:
+        """Evidence sent next belongs to this report (and to the unit it was for)."""
+        state: dict[str, Any] = {"flow": "after_report", "slot": key, "period": period}
+        if ctx.unit.id != ctx.person.unit_id:
+            state["for_unit"] = ctx.unit.id
+        return state
 
     @staticmethod
     def _same_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
