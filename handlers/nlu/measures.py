@@ -79,7 +79,11 @@ def compatible(value_unit: str | None, input_unit: str | None) -> bool:
         return True  # an unknown word after the number says nothing about it
     if want is None:
         return compact(value_unit) == compact(input_unit or "")
-    return got == want
+    return got == want or {got, want} in _NEAR
+
+
+# families that count the same thing in staff's words: an activity held is a time ("กิจกรรม 1 ครั้ง")
+_NEAR = [{"activities", "times"}]
 
 
 # -- numbers that are not figures ----------------------------------------------------------------

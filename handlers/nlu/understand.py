@@ -267,7 +267,7 @@ def understand(
                 ambiguous = False
             else:
                 reports = []
-        elif not candidates and found:
+        elif not candidates and found and intent == "report":
             reports, fits = by_inputs if by_inputs is not None else _by_inputs(work, found, kpis)
             if reports:
                 candidates = [r.kpi for r in reports]
