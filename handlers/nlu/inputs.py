@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from scoring.evaluate import primary_input
 from scoring.model import Input, Kpi
 
 from .measures import compatible, family, unit_after
@@ -209,8 +210,6 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         elif _PART_AFTER.match(after):
             role = "part"
         roles.append(role)
-    from scoring.evaluate import primary_input
-
     main = primary_input(kpi)
     main_spec = kpi.input(main) if main else None
     if main_spec is not None and (main_spec.kind != "number" or not _is_percent(main_spec)):
