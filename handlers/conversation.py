@@ -392,12 +392,12 @@ class Conversation:
             spec = kpi.input(name)
             label = spec.name if spec else self._constant_label(slot, name)
             lines.append(f"{label}: {self._value_th(slot, name, value)}")
-        for name, expr in kpi.derive.items():
+        for name in kpi.derive:
             if name in result.values and name not in inputs:
                 spec = kpi.input(name)
                 value = Decimal(str(result.values[name]))
                 lines.append(f"{spec.name if spec else name}: "
-                             f"{self._derivation(slot, expr, inputs, value, result.decimals)}")
+                             f"{self._derivation(slot, name, inputs, value, result.decimals)}")
         target = targets_line(kpi, ctx.unit)  # counts are compared with the unit's own row of the table
         if target:
             lines.append(target)
@@ -429,10 +429,10 @@ class Conversation:
     def _constant_label(self, slot: Slot, name: str) -> str:
         return {"total": "จำนวนเป้าหมายทั้งหมด"}.get(name, name)
 
-    def _derivation(self, slot: Slot, expr: Any, inputs: Mapping[str, Any], value: Decimal,
+    def _derivation(self, slot: Slot, name: str, inputs: Mapping[str, Any], value: Decimal,
                     decimals: int | None = None) -> str:
         """"24 จาก 30 คน = ร้อยละ 80.00": a percent derived from a part and its base, as the card shows it."""
-        spec = slot.kpi.input(next(iter(n for n in slot.kpi.derive if slot.kpi.derive[n] is expr), ""))
+        spec, expr = slot.kpi.input(name), slot.kpi.derive[name]
         shown = f"ร้อยละ {texts.score(value)}" if spec is not None and spec.unit == "ร้อยละ" else texts.score(value)
         head, _slash, tail = expr.text.partition("/")
         part = next((n for n in expr.names if n in head and n in inputs), None)
@@ -477,29 +477,24 @@ class Conversation:
                                      f"{texts.number(kpi.constants[base])}")
                 except InvalidOperation:
                     pass
-        main = primary_input(kpi)
         before = latest(self.store.current(ctx.unit.id, slot.catalog.id, kpi.id))
-        if before is not None and not state.get("correcting"):  # a correction may lower a wrong figure
-            old_values = self._values_of(ctx, slot, before)
+        if before is None:
+            return flags
+        old_values = self._values_of(ctx, slot, before)
+        if not state.get("correcting"):  # a correction may lower a wrong figure
             for spec in kpi.inputs:
                 new, old = result.values.get(spec.id), old_values.get(spec.id)
                 if spec.cumulative and new is not None and old is not None and Decimal(str(new)) < Decimal(str(old)):
-                    flags.append(f"{spec.name} ต่ำกว่าครั้งก่อน ({self._value_th(slot, spec.id, round(Decimal(str(old)), 2))}) "
-                                 "ทั้งที่เป็นตัวเลขสะสม")
+                    shown = self._value_th(slot, spec.id, round(Decimal(str(old)), 2))
+                    flags.append(f"{spec.name} ต่ำกว่าครั้งก่อน ({shown}) ทั้งที่เป็นตัวเลขสะสม")
                     break
-        if main and before is not None and before.period <= (state.get("period") or period_for(kpi, ctx.today)):
-            try:
-                old = evaluate_submission(slot, ctx.unit, before).values.get(main)
-                new = result.values.get(main)
-                if old is not None and new is not None:
-                    old, new = Decimal(str(old)), Decimal(str(new))
-                    spec = kpi.input(main)
-                    if abs(new - old) >= 30 and (old == 0 or abs(new - old) / abs(old) >= Decimal("0.5")):
-                        word = "สูงกว่า" if new > old else "ต่ำกว่า"
-                        flags.append(f"{word}ครั้งก่อนมาก (ครั้งก่อน {self._value_th(slot, main, round(old, 2))}"
-                                     f"{'' if spec is None else ''})")
-            except EvaluationError:
-                pass
+        main = primary_input(kpi)
+        new, old = result.values.get(main) if main else None, old_values.get(main) if main else None
+        if new is not None and old is not None and before.period <= (state.get("period") or period_for(kpi, ctx.today)):
+            new, old = Decimal(str(new)), Decimal(str(old))
+            if abs(new - old) >= 30 and (old == 0 or abs(new - old) / abs(old) >= Decimal("0.5")):
+                word = "สูงกว่า" if new > old else "ต่ำกว่า"
+                flags.append(f"{word}ครั้งก่อนมาก (ครั้งก่อน {self._value_th(slot, main, round(old, 2))})")
         return flags
 
     @staticmethod
