@@ -23,7 +23,7 @@ from decimal import Decimal
 from scoring.evaluate import primary_input
 from scoring.model import Input, Kpi
 
-from .measures import compatible, family, unit_after
+from .measures import compatible, family, is_generic, unit_after
 from .numbers import Found
 from .text import basic, compact, tokenize
 
@@ -53,9 +53,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 _PAIR = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9_]*)\s*[=:：]\s*$")
 _GENERIC = frozenset({"ร้อยละ", "จำนวน", "ของ", "การ", "ที่", "และ", "ได้", "ใน", "ทั้ง", "ปี", "ให้", "จาก"})
 # "X จาก Y", "X/Y", "Y ทั้งหมด": Y is the base (denominator) of the KPI's derived percent
-_BASE_BEFORE = re.compile(r"(?:จาก[^\d/]{0,30}|/\s*|(?:ทั้งหมด|ทั้งสิ้น|เป้าหมาย|เป้า)\s*[=:]?\s*)$")
+_BASE_BEFORE = re.compile(r"(?:จาก(?!การ)[^\d/]{0,30}|/\s*|(?:ทั้งหมด|ทั้งสิ้น|เป้าหมาย|เป้า)\s*[=:]?\s*)$")
 _PART_AFTER = re.compile(r"^\s*(?:\S{0,12}\s*)?(?:จาก|/\s*\d)")
 _PER_MONTH = re.compile(r"เดือนละ|ต่อเดือน|/เดือน|ต่อ\s*เดือน")
+_TOTAL_BEFORE = re.compile(r"(?:รวม|รวมเป็น|รวมทั้งสิ้น|ทั้งหมดรวม)\s*$")
 _NEGATIVE = re.compile(r"(?:ลดลง|ติดลบ|ลบ)\s*$")
 
 
@@ -88,7 +89,8 @@ def _build_lexicon(inp: Input, kpi: Kpi) -> list[str]:
     words.update(compact(w) for w in SYNONYMS.get(inp.id, ()))
     words.update(compact(basic(w)) for w in inp.aliases)  # the catalog's own words for the figure
     aliases = [compact(basic(a)) for a in kpi.aliases]
-    others = [_name_tokens(o) for o in kpi.inputs if o.id != inp.id]
+    # (a derived percent shares its source's words: "ที่ปลูกผักสวนครัว" still names the planting count)
+    others = [_name_tokens(o) for o in kpi.inputs if o.id != inp.id and o.id not in kpi.derive]
     for tok in _name_tokens(inp):
         # a word of the KPI's own alias names this input only when no other input's name has it
         # ("ผ้าไทย" in "มูลค่าจำหน่ายผ้าไทยที่เพิ่มขึ้น" tells it from the OTOP growth)
@@ -111,17 +113,25 @@ def _is_percent(inp: Input) -> bool:
     return (inp.unit or "") in PERCENT_UNITS
 
 
-def _match(segment: str, lex: list[str]) -> int:
-    """How well a label names an input: the length of the longest lexicon word it contains."""
+def _match(segment: str, lex: list[str]) -> float:
+    """How well a label names an input: the length of the longest lexicon word it contains, plus a
+    tenth for every other word of the lexicon found elsewhere in the label ("เป้าหมายดาวน์โหลด" names
+    the download goal more than the downloads, though both inputs have the word ดาวน์โหลด)."""
     flat = compact(segment)
+    best = 0.0
     for word in lex:
         if len(word) <= 1:
-            if re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", segment.lower()):
+            if not best and re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", segment.lower()):
                 return 1
             continue
         if word in flat:
-            return len(word)
-    return 0
+            if not best:
+                best = len(word)
+                flat = flat.replace(word, " ")
+            elif len(word) >= 3:
+                best += 0.1
+                flat = flat.replace(word, " ")
+    return best
 
 
 @dataclass
@@ -175,9 +185,11 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
     if not numeric or not found:
         result.unplaced = list(found)
         return result
-    aliases = sorted({basic(a) for a in (alias_words if alias_words is not None else kpi.aliases)},
-                     key=len, reverse=True)
     lex = {inp.id: _lexicon(inp, kpi) for inp in numeric}
+    # a KPI alias that is also one input's own word ("ผ้าไทย") tells that input from the others: kept
+    claimed = {compact(basic(w)) for inp in numeric for w in inp.aliases}
+    aliases = sorted({basic(a) for a in (alias_words if alias_words is not None else kpi.aliases)
+                      if compact(basic(a)) not in claimed}, key=len, reverse=True)
     parts, bases = _roles(kpi)
     base_names = bases | {n for expr in kpi.derive.values() for n in expr.names if n in kpi.constants}
     # 1. key=value with the input id ("overdue=489204.87")
@@ -191,9 +203,10 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
             rest.append(n)
     values = [found[n] for n in rest]
     # 2. evidence around each number: the label before it, the words after it, its unit word, its role
-    befores, afters, units, roles = [], [], [], []
+    befores, afters, units, own_units, roles = [], [], [], [], []
+    unit_ends: list[int] = []
     for idx, f in enumerate(values):
-        prev_end = values[idx - 1].end if idx else 0
+        prev_end = unit_ends[-1] if idx else 0
         next_start = values[idx + 1].start if idx + 1 < len(values) else len(text)
         before = text[prev_end:f.start]
         after = text[f.end:next_start]
@@ -204,9 +217,11 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         # in "ช่องทาง 3 โพสต์ 4" the word after 3 labels 4; it is 3's unit only when more follows it
         own_unit = unit is not None and (last or text[unit[1]:next_start].strip() != "" or not before.strip())
         units.append(unit[0] if unit and own_unit else None)
+        unit_ends.append(unit[1] if unit and own_unit else f.end)
+        own_units.append(unit[0] if unit else None)  # read as "1 ชิ้น 2 ช่องทาง": every word after is a unit
         role = None
-        if _BASE_BEFORE.search(before[-40:]):
-            role = "base" if re.search(r"(?:จาก[^\d/]{0,30}|/\s*)$", before[-40:]) else "base_label"
+        if _BASE_BEFORE.search(before[-40:]) or re.search(r"(?:^|\s)ฐาน(?!ข้อมูล)", before):
+            role = "base" if re.search(r"(?:จาก(?!การ)[^\d/]{0,30}|/\s*)$", before[-40:]) else "base_label"
         elif _PART_AFTER.match(after):
             role = "part"
         roles.append(role)
@@ -221,10 +236,15 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
             main_spec = None  # "OTOP 3": growth, channels or posts? a bare number is asked back
     best: tuple[tuple[int, float], dict[str, tuple[float, str]]] | None = None
     for style in ("before", "after"):
-        chosen = _assign(values, befores if style == "before" else afters, units, roles, numeric, lex,
+        style_units = units if style == "before" else own_units
+        chosen = _assign(values, befores if style == "before" else afters, style_units, roles, numeric, lex,
                          parts, base_names, result.inputs, kpi, aliases, main_spec,
                          _blank(_digits_out(text), aliases))
-        strength = (len(chosen), sum(s for s, _w in chosen.values()))
+        # a number whose own unit word only nearly fits the input it was given ("จัดกิจกรรม 2 กิจกรรม" read
+        # as a count of times) counts against this reading
+        clashes = sum(_clash(style_units[int(how.split("#", 1)[1])], kpi.input(key))
+                      for key, (_s, how) in chosen.items())
+        strength = (len(chosen) - clashes, sum(s for s, _w in chosen.values()))
         if best is None or strength > best[0]:
             best = (strength, chosen)
     chosen = best[1] if best else {}
@@ -249,11 +269,12 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
                 and (f.value.percent or units[v] is None) and _fits(f.value.value, main_spec) \
                 and not _sources_given(kpi, main_spec.id, result.inputs):
             target = main_spec
-        elif len(numeric) == 1 and numeric[0].id not in result.inputs \
+        elif len(numeric) == 1 and numeric[0].id not in result.inputs and not is_generic(units[v]) \
                 and compatible(units[v] or ("ร้อยละ" if f.value.percent else None), numeric[0].unit) \
                 and _fits(f.value.value, numeric[0]) and (f.value.percent == _is_percent(numeric[0])):
             target = numeric[0]
         elif len(leaves) == 1 and leaves[0].id not in result.inputs and units[v] is not None \
+                and not is_generic(units[v]) \
                 and compatible(units[v], leaves[0].unit) and not f.value.percent:
             target = leaves[0]
         elif f.value.percent and len(percents := [i for i in numeric if _is_percent(i) and i.id not in result.inputs
@@ -276,6 +297,19 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
                 result.inputs[constants[0]] = f.value.value
                 result.why[constants[0]] = "ฐาน (จาก)"
             placed.add(v)
+    # "คลิป 1 ชิ้น โปสเตอร์ 1 ชิ้น รวม 2 ชิ้น": the stated total of the same unit is the input's figure
+    for v, f in enumerate(values):
+        if v in placed or not _TOTAL_BEFORE.search(befores[v]) or f.value.percent or units[v] is None:
+            continue
+        same = [k for k in result.inputs if (spec := kpi.input(k)) is not None and spec.kind == "number"
+                and family(units[v]) is not None and family(units[v]) == family(spec.unit)
+                and result.inputs[k] <= f.value.value and _fits(f.value.value, spec)]
+        if len(same) == 1:
+            result.inputs[same[0]] = f.value.value
+            result.why[same[0]] = "ยอดรวม"
+            placed.add(v)
+            placed.update(n for n, g in enumerate(values) if n < v and units[n] is not None
+                          and family(units[n]) == family(units[v]))
     # 4. derived figures are derived: a raw number for one whose sources were given is dropped
     for name in list(result.inputs):
         if name in kpi.derive and _sources_given(kpi, name, result.inputs):
@@ -292,6 +326,17 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
             placed.add(v)
     result.unplaced = [f for v, f in enumerate(values) if v not in placed]
     return result
+
+
+def _clash(unit: str | None, inp: Input | None) -> float:
+    """How much the unit word written after a number speaks against an input: 1 when it contradicts it,
+    a half when it is only a near family ("2 กิจกรรม" read as a count of times)."""
+    if unit is None or inp is None:
+        return 0
+    if not compatible(unit, inp.unit):
+        return 1
+    got, want = family(unit), family(inp.unit)
+    return 0.5 if got is not None and want is not None and got != want else 0
 
 
 def _sources_given(kpi: Kpi, name: str, inputs: dict[str, Decimal]) -> bool:
@@ -323,6 +368,8 @@ def _assign(values: list[Found], labels: list[str], units: list[str | None], rol
             if (roles[v] in ("base", "base_label") and inp.id in parts) or (roles[v] == "part" and inp.id in bases):
                 continue
             strength: float = _match(plain, lex[inp.id])
+            if strength and any(compact(basic(a)) in compact(plain) for a in inp.aliases):
+                strength += 0.05  # the catalog's own word for this figure ("ดาวน์โหลด" of the downloads)
             how = "คำกำกับ"
             # (a small bare number after the KPI's name, "นวัตวิถี 4", could be any of its counts: asked)
             if not strength and (unit is not None or f.value.percent or f.value.value > 100) \

@@ -21,7 +21,7 @@ MONEY = "บาท"
 # family -> unit words (compact form); the first is the family's name
 FAMILIES: dict[str, tuple[str, ...]] = {
     "people": ("คน", "ราย", "ครัวเรือน", "หลังคาเรือน", "ครอบครัว", "ท่าน", "หลัง", "ราย", "ผู้"),
-    "times": ("ครั้ง", "โพสต์", "โพส", "post", "posts", "รอบ", "ข่าว", "ครั้ง/เดือน"),
+    "times": ("ครั้ง", "โพสต์", "โพส", "post", "posts", "รอบ", "ข่าว"),
     "channels": ("ช่องทาง", "ช่อง", "เพจ", "platform", "แพลตฟอร์ม", "ช่องทางออนไลน์"),
     "groups": ("กลุ่ม", "องค์กร", "กองทุน", "ศูนย์", "บริษัท", "วิสาหกิจ"),
     "places": ("แห่ง", "หมู่บ้าน", "ชุมชน", "ตำบล", "จุด"),
@@ -32,11 +32,11 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "issues": ("ประเด็น",),
     "days": ("วัน",),
     "points": ("คะแนน",),
-    "kinds": ("ประเภท", "รางวัล", "หน่วย"),
+    "kinds": ("ประเภท", "รางวัล", "ชนิด"),
     "money": ("บาท", "บ", "ล้านบาท"),
 }
 # classifiers that count anything ("1 เรื่อง" of lessons or of clips): a unit, but of no family
-GENERIC = ("เรื่อง", "อัน", "รายการ", "ชุด")
+GENERIC = ("เรื่อง", "อัน", "รายการ", "ชุด", "หน่วย")
 _WORD_FAMILY: dict[str, str] = {}
 for _family, _words in FAMILIES.items():
     for _w in _words:
@@ -56,7 +56,15 @@ def family(unit: str | None) -> str | None:
     flat = compact(unit)
     if flat in ("ร้อยละ", "%", "เปอร์เซ็นต์"):
         return "percent"
+    for per in ("ต่อเดือน", "เดือน", "ต่อปี"):  # "ครั้ง/เดือน", "ครั้งต่อเดือน": a count per month is a count
+        if flat.endswith(per) and flat[: -len(per)] in _WORD_FAMILY:
+            return _WORD_FAMILY[flat[: -len(per)]]
     return _WORD_FAMILY.get(flat)
+
+
+def is_generic(unit: str | None) -> bool:
+    """A classifier that counts anything ("1 เรื่อง"): it does not say what was counted."""
+    return unit is not None and compact(unit) in GENERIC
 
 
 def unit_after(text: str, end: int) -> tuple[str, int] | None:
@@ -65,6 +73,8 @@ def unit_after(text: str, end: int) -> tuple[str, int] | None:
     if not m:
         return None
     word = m.group("u").lower()
+    if word == "ราย" and re.match(r"\s*ราย(?:งาน|ได้|ละเอียด|ชื่อ|การ|จ่าย|ไตรมาส|เดือน)", text[end:]):
+        return None  # "100% รายงาน…": a new word, not the unit ราย
     if word in ("บ",) and not re.match(r"\s*บ(?:\.|\s|$)", text[end:]):
         return None  # "บ." for baht, not the start of another word
     return word, m.end()
@@ -78,6 +88,8 @@ def compatible(value_unit: str | None, input_unit: str | None) -> bool:
     if got is None:
         return True  # an unknown word after the number says nothing about it
     if want is None:
+        if compact(input_unit or "") in GENERIC:
+            return got not in ("percent", "money")  # "จำนวนหน่วย/ครัวเรือน/บุคคล": any count
         return compact(value_unit) == compact(input_unit or "")
     return got == want or {got, want} in _NEAR
 
@@ -97,7 +109,7 @@ NOISE: list[tuple[str, re.Pattern[str]]] = [
                         r"|(?<![\d.,])\d{1,2}\s*(?:โมง|ทุ่ม)(?:เช้า|เย็น|ครึ่ง)?", re.IGNORECASE)),
     ("laughter", re.compile(r"(?<![\d.,])5{3,}\+*(?![\d.,])")),
     ("ordinal", re.compile(r"(?:ครั้งที่|รอบที่|หมู่ที่|หมู่|ม\.|ชั้น|ห้อง|เลขที่|ฉบับที่|ลำดับ|อันดับ(?:ที่)?|คนที่|วันที่|ข้อย่อย"
-                           r"|รุ่นที่|ปีที่|ซอย)\s*\d+(?:[./]\d+)?")),
+                           r"|รุ่นที่|ปีที่|ซอย|รางวัลที่|งวดที่|งวด)\s*\d+(?:[./]\d+|\s*-\s*\d+)?")),
     ("kpi_count", re.compile(r"(?<![\d.,])\d{1,2}\s*(?:ตัว(?:ชี้วัด)?|ข้อ|kpi)(?![ก-๙])", re.IGNORECASE)),
     ("age", re.compile(r"อายุ\s*\d+(?:\s*ปี)?|\d+\s*ขวบ")),
     ("year", re.compile(r"(?:ปี(?:งบ(?:ประมาณ)?)?|พ\.ศ\.|ค\.ศ\.)\s*(?:25[5-7]\d|20[12]\d|[5-7]\d)(?![\d,.%])")),

@@ -21,7 +21,7 @@ from handlers.nlu import understand, warm_up
 from scoring.loader import load_all
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "corpus_staff.yaml").read_text(encoding="utf-8"))
-FLOOR = 0.93  # fully right, measured (94.1 % at this commit); raise it as the understanding improves
+FLOOR = 0.97  # fully right, measured (97.3 % at this commit); raise it as the understanding improves
 
 
 def _cases() -> list[tuple[dict[str, Any], dict[str, Any]]]:
