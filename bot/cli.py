@@ -13,12 +13,13 @@ from typing import Any
 
 import yaml
 
+from handlers import texts
 from scoring.errors import CatalogError, EvaluationError
 from scoring.evaluate import evaluate, primary_input
-from scoring.lint import check
 from scoring.loader import catalog_dir, find_catalog, load_all, load_catalog
 from scoring.model import Catalog, Kpi
 from scoring.numbers import decimals_of, fmt, to_arabic_digits
+from scoring.thaidate import format_be, parse_date
 from scoring.totals import applicable_kpis, total
 
 from .config import settings
@@ -40,13 +41,82 @@ def resolve_catalog(ref: str) -> Catalog:
     return catalog
 
 
-def _kpi(catalog: Catalog, ref: str) -> Kpi:
-    kpi = catalog.kpi(ref)
-    if kpi is None:
+def _kpi(catalog: Catalog, ref: str, unit: str | None = None) -> Kpi:
+    """The KPI a reference means at the unit (Catalog.kpi_rows: the rule chat uses too)."""
+    rows = catalog.kpi_rows(ref, unit)
+    if not rows:
         known = ", ".join(f"{k.number}:{k.id}" if k.number is not None else k.id for k in catalog.kpis)
         raise EvaluationError(f"ไม่พบตัวชี้วัด “{ref}” ใน {catalog.id} (มี {known})",
                               f"no KPI {ref!r} in {catalog.id} (known: {known})", "unknown_kpi")
-    return kpi
+    if len(rows) > 1:
+        where = "; ".join(f"{k.id} {_where(k)}" for k in rows)
+        where_en = "; ".join(f"{k.id}: {', '.join(k.applies_to) or 'all but ' + ', '.join(k.except_)}"
+                             for k in rows)
+        if unit is None:
+            raise EvaluationError(f"ตัวชี้วัดที่ {ref} มี {len(rows)} แบบตามหน่วยงาน ({where}) "
+                                  f"โปรดระบุ --unit หรือรหัสตัวชี้วัด",
+                                  f"KPI {ref} has one row per unit ({where_en}): give --unit or the KPI id",
+                                  "ambiguous_kpi")
+        raise EvaluationError(f"ตัวชี้วัดที่ {ref} ไม่ใช้กับ {unit} ({where})",
+                              f"no row of KPI {ref} applies to {unit} ({where_en})", "not_applicable")
+    return rows[0]
+
+
+def _where(kpi: Kpi) -> str:
+    if kpi.applies_to:
+        return "เฉพาะ " + ", ".join(kpi.applies_to)
+    if kpi.except_:
+        return "ทุกหน่วยงาน ยกเว้น " + ", ".join(kpi.except_)
+    return "ทุกหน่วยงาน"
+
+
+DATE_EXAMPLES = "เช่น 31 ก.ค. 2567, ๓๑ กรกฎาคม ๒๕๖๗, 31/07/2567 หรือ 2024-07-31"
+
+
+def read_date(value: Any, what: str = "วันที่") -> date:
+    """A date as typed (Thai or Arabic digits, BE or CE, Thai month words) or as YAML gives it."""
+    if isinstance(value, date):
+        return value
+    day = parse_date(to_arabic_digits(str(value)))
+    if day is None:
+        raise EvaluationError(f"อ่าน{what} “{value}” ไม่ได้ ({DATE_EXAMPLES}; ต้องมีปี)",
+                              f"cannot read the date {value!r} (e.g. 2024-07-31 or 31 ก.ค. 2567; give the year)",
+                              "bad_date")
+    return day
+
+
+def parse_steps(value: Any) -> dict[str, date | bool]:
+    """Milestones done, each with the day it was done if known: "plan@2022-09-01,send@2 ก.ย. 65,team",
+    a list of such items, or a mapping (YAML) of step -> date / true / false."""
+    if isinstance(value, dict):
+        items = [(str(k).strip(), v) for k, v in value.items()]
+    else:
+        parts = value.split(",") if isinstance(value, str) else [str(v) for v in value or ()]
+        items = []
+        for part in parts:
+            sid, _, when = part.partition("@")
+            items.append((sid.strip(), when.strip() or True))
+    steps: dict[str, date | bool] = {}
+    for sid, when in items:
+        if not sid:
+            continue
+        if isinstance(when, bool) or when is None:
+            steps[sid] = bool(when)
+        else:
+            steps[sid] = read_date(when, f"วันที่ของขั้นตอน {sid}")
+    return steps
+
+
+def read_dates(kpi: Kpi, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Date inputs (kind: date) and step dates read from the ways people write them."""
+    out = dict(inputs)
+    for name, value in inputs.items():
+        spec = kpi.input(name)
+        if spec is not None and spec.kind == "date" and value is not None:
+            out[name] = read_date(value, spec.name)
+    if out.get("steps") is not None:
+        out["steps"] = parse_steps(out["steps"])
+    return out
 
 
 def split_inputs(kpi: Kpi, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -77,8 +147,7 @@ def _parse_pairs(pairs: list[str]) -> dict[str, Any]:
             raise EvaluationError(f"เขียน --input เป็น ชื่อ=ค่า (ได้รับ “{pair}”)", f"--input takes NAME=VALUE: {pair!r}",
                                   "bad_arg")
         name, value = pair.split("=", 1)
-        value = to_arabic_digits(value.strip())
-        out[name.strip()] = value.split(",") if name.strip() == "steps" else value
+        out[name.strip()] = to_arabic_digits(value.strip())
     return out
 
 
@@ -91,6 +160,8 @@ def _first_input(kpi: Kpi) -> str:
 
 
 def cmd_catalog_check(args: argparse.Namespace) -> int:
+    from scoring.lint import check
+
     files = args.files or [str(p) for p in sorted(catalog_dir().glob("*.yaml"))]
     errors = warnings = 0
     for file in files:
@@ -119,11 +190,15 @@ def cmd_catalog_list(args: argparse.Namespace) -> int:
 
 def cmd_level(args: argparse.Namespace) -> int:
     catalog = resolve_catalog(args.catalog)
-    kpi = _kpi(catalog, args.kpi)
+    kpi = _kpi(catalog, args.kpi, args.unit)
     values = _parse_pairs(args.input or [])
     if args.value is not None:
         values[_first_input(kpi)] = to_arabic_digits(args.value)
-    inputs, attrs = split_inputs(kpi, values)
+    if args.step:
+        steps = parse_steps(values.pop("steps", None) or "")
+        steps.update(parse_steps(",".join(args.step)))
+        values["steps"] = steps
+    inputs, attrs = split_inputs(kpi, read_dates(kpi, values))
     result = evaluate(kpi, inputs, unit=args.unit, unit_attributes=attrs, case=args.case)
     if args.json:
         data = result.to_dict()
@@ -157,6 +232,8 @@ def cmd_level(args: argparse.Namespace) -> int:
 def _show(value: Any) -> str:
     if isinstance(value, Decimal):
         return fmt(value, 2) if decimals_of(value) > 2 else fmt(value)
+    if isinstance(value, date):
+        return format_be(value)
     return str(value)
 
 
@@ -169,6 +246,20 @@ def load_inputs_file(path: str) -> dict[str, Any]:
     return data
 
 
+def _given(catalog: Catalog, kpi: Kpi, given: dict[Any, Any], unit: str | None) -> Any:
+    """What an inputs file gives for a KPI: under its id, or under its printed number when that number
+    means this row at the unit (001 individual "1" is i1k at เกาะสีชัง, i1 elsewhere)."""
+    if kpi.id in given:
+        return given[kpi.id]
+    if kpi.number is None:
+        return None
+    number = to_arabic_digits(str(kpi.number)).strip()
+    for key, raw in given.items():
+        if to_arabic_digits(str(key)).strip() == number:
+            return raw if _kpi(catalog, number, unit) is kpi else None
+    return None
+
+
 def score_catalog(catalog: Catalog, data: dict[str, Any], unit: str | None = None):
     unit = unit or data.get("unit")
     variant = data.get("variant")
@@ -176,20 +267,23 @@ def score_catalog(catalog: Catalog, data: dict[str, Any], unit: str | None = Non
     levels: dict[str, int | None] = {}
     evaluations = {}
     given = data.get("kpis") or {}
+    cases: dict[str, str] = dict(data.get("cases") or {})  # KPI id -> case, as in an agreement
     for kpi in applicable_kpis(catalog, unit, chosen, variant):
-        raw = given.get(kpi.id, given.get(str(kpi.number)))
+        raw = _given(catalog, kpi, given, unit)
         if raw is None:
             continue
         if not isinstance(raw, dict):
             raw = {_first_input(kpi): str(raw)}
         raw = {k: (str(v) if isinstance(v, int | float) else v) for k, v in raw.items()}
-        case = raw.pop("case", None)
-        inputs, attrs = split_inputs(kpi, raw)
+        case = raw.pop("case", None) or cases.get(kpi.id)
+        inputs, attrs = split_inputs(kpi, read_dates(kpi, raw))
         attrs = {**(data.get("attributes") or {}), **attrs}
         result = evaluate(kpi, inputs, unit=unit, unit_attributes=attrs, case=case)
         evaluations[kpi.id] = result
         levels[kpi.id] = result.level
-    return total(catalog, levels, unit=unit, chosen=chosen, variant=variant), evaluations
+        if case:
+            cases[kpi.id] = case
+    return total(catalog, levels, unit=unit, chosen=chosen, variant=variant, cases=cases), evaluations
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -205,18 +299,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     _out(f"{catalog.title}" + (f" — {result.unit}" if result.unit else ""))
     _out("ข้อ\tน้ำหนัก (ข)\tระดับ (ก)\tค = ก × ข\tตัวชี้วัด")
     for r in result.rows:
-        level = "ยังไม่รายงาน" if r.level is None else str(r.level)
         weighted = "-" if r.weighted is None else fmt(r.weighted)
-        _out(f"{r.number}\t{fmt(r.weight)}\t{level}\t{weighted}\t{r.name[:60]}")
-    _out(f"รวม ค = {fmt(result.weighted_sum)} | คะแนน {fmt(result.score100, 2)}/100 | "
-         f"ค่าเฉลี่ยถ่วงน้ำหนัก {fmt(result.average5, 2)}/5 | {result.band}")
-    for g in result.groups:
-        _out(f"  {g.name}: น้ำหนัก {fmt(g.weight)} ค = {fmt(g.weighted)} ({fmt(g.score100, 2)} คะแนน)")
-    if not result.complete:
-        _out(f"ยังไม่รายงาน {len(result.missing)} ตัวชี้วัด: คะแนนขณะนี้ {fmt(result.worst100, 2)}, "
-             f"สูงสุดที่ยังเป็นไปได้ {fmt(result.best100, 2)} ({result.best_band})")
-    for w in result.warnings:
-        _out(f"หมายเหตุ: {w}")
+        _out(f"{r.number}\t{fmt(r.weight)}\t{texts.row_level(r)}\t{weighted}\t{r.name[:60]}")
+    for line in texts.total_lines(result):  # the same lines as the chat score card
+        _out(line)
     return 0
 
 
@@ -248,7 +334,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _today(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
+    return read_date(text, "วันที่ของ --today") if text else None
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -287,7 +373,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return cmd_chat(argparse.Namespace(db=None, user=None, today=None))
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Command groups other modules add (their imports cost ~0.15 s: the store, the chat understanding).
+# Only speed depends on this table: a command not named here makes every module register.
+_OWN_COMMANDS = frozenset({"catalog", "level", "score", "run", "chat", "demo"})
+_COMMAND_MODULES = {
+    "org": "bot.admin_cli", "agreement": "bot.admin_cli", "invite": "bot.admin_cli",
+    "parse": "bot.parse_cli", "reminders": "bot.reminders_cli",
+}
+_ALL_MODULES = ("bot.admin_cli", "bot.parse_cli", "bot.reminders_cli")
+
+
+def _command_modules(command: str | None) -> tuple[str, ...]:
+    if command in _OWN_COMMANDS:
+        return ()
+    if command in _COMMAND_MODULES:
+        return (_COMMAND_MODULES[command],)
+    return _ALL_MODULES  # --help, or a command this table does not know
+
+
+def _command_of(argv: list[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+LEVEL_EPILOG = """\
+dates (date inputs, step dates, --today): 2024-07-31, 2567-07-31 (BE), 31/07/2567,
+  "31 ก.ค. 67", "๓๑ กรกฎาคม ๒๕๖๗"; the year must be given (BE or CE).
+milestones: --input steps=plan@2022-09-01,send@2022-09-05 or --step plan@2022-09-01 --step send;
+  a step without @DATE counts as done on time; a step with a due date is met only when done by it.
+examples:
+  kpibot level buriram-2565-r2-team 3 --input "steps=activities,publish,summary,report,send@2 ก.ย. 2565"
+  kpibot level chonburi-2567-r2-individual 1 --unit เกาะสีชัง --step forum   # KPI 1 there is row i1k
+  kpibot level dsdw-2566-r2-department d3u 700000 --unit รวม                 # the table's total row
+"""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given the command about to run, only the modules that command needs."""
     parser = argparse.ArgumentParser(prog="kpibot", description="kpibot: KPI appraisal chat bot (Thai CDD offices)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -298,12 +419,17 @@ def build_parser() -> argparse.ArgumentParser:
     lst = cat.add_parser("list", help="list the catalogs in data/catalogs")
     lst.set_defaults(func=cmd_catalog_list)
 
-    lvl = sub.add_parser("level", help="the level of one KPI for given inputs")
+    lvl = sub.add_parser("level", help="the level of one KPI for given inputs", epilog=LEVEL_EPILOG,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     lvl.add_argument("catalog", help="catalog file or id")
-    lvl.add_argument("kpi", help="KPI id or printed number")
+    lvl.add_argument("kpi", help="KPI id or printed number; a number two rows share resolves by --unit")
     lvl.add_argument("value", nargs="?", help="value of the KPI's first input (Thai digits welcome)")
-    lvl.add_argument("--input", action="append", metavar="NAME=VALUE")
-    lvl.add_argument("--unit", help="unit (district/province) name, for per-unit targets")
+    lvl.add_argument("--input", action="append", metavar="NAME=VALUE",
+                     help="a named input, a unit attribute (staff=5), or steps=ID[@DATE],ID[@DATE]...")
+    lvl.add_argument("--step", action="append", metavar="ID[@DATE]",
+                     help="a milestone done, with the day it was done (repeatable)")
+    lvl.add_argument("--unit", help="unit (district/province) name: per-unit targets and KPI rows; "
+                                    "รวม = a target table's total row")
     lvl.add_argument("--case", help="the unit's case, for case-split KPIs")
     lvl.add_argument("--json", action="store_true")
     lvl.set_defaults(func=cmd_level)
@@ -321,16 +447,16 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="chat with the bot in this terminal (or from a pipe)")
     chat.add_argument("--db", help="database file (default: the demo database, created when missing)")
     chat.add_argument("--user", type=int, help="person id to chat as (default: a field officer)")
-    chat.add_argument("--today", help="pretend today is YYYY-MM-DD")
+    chat.add_argument("--today", help="pretend today is this date (2025-06-10, \"10 มิ.ย. 68\")")
     chat.set_defaults(func=cmd_chat)
 
     demo = sub.add_parser("demo", help="create the demo database (Yala province, seed 002)")
     demo.add_argument("--db")
-    demo.add_argument("--today", help="build the demo as of YYYY-MM-DD")
+    demo.add_argument("--today", help="build the demo as of this date (2025-06-10, \"10 มิ.ย. 68\")")
     demo.add_argument("--force", action="store_true", help="replace an existing demo database")
     demo.set_defaults(func=cmd_demo)
 
-    for module in ("bot.admin_cli", "bot.parse_cli", "bot.reminders_cli"):
+    for module in _command_modules(command):
         try:
             importlib.import_module(module).register(sub)
         except ModuleNotFoundError as exc:  # pragma: no cover - only while a part is being built
@@ -340,7 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command_of(argv)).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except CatalogError as exc:

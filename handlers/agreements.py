@@ -115,7 +115,8 @@ def unit_score(store: Store, catalogs: Mapping[str, Catalog], unit: Unit, today:
         evaluations[slot.key] = result
         entry[2][slot.kpi.id] = result.level if result else None
     totals = [
-        (catalog, total(catalog, levels, unit=unit.name, chosen=agreement.chosen, variant=agreement.variant))
+        (catalog, total(catalog, levels, unit=unit.name, chosen=agreement.chosen, variant=agreement.variant,
+                        cases=agreement.cases))
         for agreement, catalog, levels in by_catalog.values()
     ]
     return UnitScore(unit, totals, evaluations)

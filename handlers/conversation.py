@@ -972,15 +972,10 @@ class Conversation:
             set_name = {"team": "รายทีม", "individual": "รายบุคคล"}.get(catalog.set, catalog.set)
             lines.append(f"— ตัวชี้วัด{set_name} —")
             for row in result.rows:
-                level = "ยังไม่รายงาน" if row.level is None else f"ระดับ {row.level}"
                 kpi = catalog.kpi(row.kpi)
                 subject = kpi.aliases[0] if kpi and kpi.aliases else row.name[:28]
-                lines.append(f"ตชว.{row.number} {subject}: {level} (น้ำหนัก {texts.number(row.weight)})")
-            lines.append(f"รวม {texts.score(result.score100)} คะแนน ({result.band}) "
-                         f"เฉลี่ย {texts.score(result.average5)}/5")
-            if not result.complete:
-                lines.append(f"ยังไม่รายงาน {len(result.missing)} ตัวชี้วัด: สูงสุดที่ยังเป็นไปได้ "
-                             f"{texts.score(result.best100)} คะแนน")
+                lines.append(f"ตชว.{row.number} {subject}: {texts.row_level(row)} (น้ำหนัก {texts.number(row.weight)})")
+            lines += texts.total_lines(result)  # the same lines as `kpibot score`
         return Reply("\n".join(lines))
 
     def _overview(self, ctx: Ctx, visible: list[Unit]) -> Reply:

@@ -349,7 +349,7 @@ def _weekly_text(world: _World, chief: Person, today: date) -> str:
         for catalog, result in score.totals:
             set_name = {"team": "รายทีม", "individual": "รายบุคคล"}.get(catalog.set, catalog.set)
             pending = f" · ยังไม่รายงาน {len(result.missing)} ตัวชี้วัด" if result.missing else ""
-            lines.append(f"{unit.name} {set_name}: {texts.score(result.score100)} คะแนน ({result.band}){pending}")
+            lines.append(f"{unit.name} {set_name}: {texts.total_brief(result)}{pending}")
         risks = _risks(world, unit, today, horizon)
         if risks:
             lines.append("ตัวชี้วัดที่เสี่ยงลดระดับ:")
@@ -360,9 +360,10 @@ def _weekly_text(world: _World, chief: Person, today: date) -> str:
         if not score.totals:
             continue
         points = sum((t.score100 for _, t in score.totals), Decimal(0)) / len(score.totals)
-        band = score.totals[0][1].band if len(score.totals) == 1 else _band(points)
+        shown = (texts.total_brief(score.totals[0][1]) if len(score.totals) == 1
+                 else f"{texts.score(points)} ({_band(points)})")
         risks = _risks(world, unit, today, horizon)
-        rows.append((points, f"{unit.name} {texts.score(points)} ({band})"
+        rows.append((points, f"{unit.name} {shown}"
                      + (f" · เสี่ยงลดระดับ {len(risks)}: " + "; ".join(r.split(':')[0] for r in risks[:3])
                         if risks else "")))
     if rows:

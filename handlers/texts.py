@@ -6,8 +6,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from scoring.bands import WEIGHTS_PRESENT_TH
 from scoring.numbers import decimals_of, fmt
 from scoring.thaidate import MONTHS_ABBR, format_be
+from scoring.totals import Row, Total
 
 HELP = """วิธีใช้ kpibot ค่ะ
 • รายงานผล: “รายงาน ตชว.1 เบิกจ่าย ๙๒.๕%” หรือพิมพ์ “รายงาน” แล้วเลือกตามขั้นตอน
@@ -62,3 +64,62 @@ def figure(spec: Any, value: Any) -> str:
     if spec is not None and spec.unit == "ร้อยละ":
         return f"ร้อยละ {shown}"
     return f"{shown} {spec.unit}" if spec is not None and spec.unit else shown
+
+
+# ------------------------------------------------------------------ totals (chat cards and `kpibot score`)
+
+
+def row_level(row: Row) -> str:
+    """A KPI's level on a score card: "ระดับ 4", "ยังไม่รายงาน", or "รอระบุกรณี" (a case to choose)."""
+    if row.pending is not None:
+        return "รอระบุกรณี"
+    return "ยังไม่รายงาน" if row.level is None else f"ระดับ {row.level}"
+
+
+def total_brief(result: Total) -> str:
+    """The total in a few words: "86.00 คะแนน (ระดับมาตรฐานขั้นสูง)". Where the weights do not total 100,
+    the band goes with the score against the weights present, marked as such, never with Σค ÷ 5."""
+    if result.normalised100 is None:
+        return f"{score(result.score100)} คะแนน ({result.band})"
+    return (f"{score(result.score100)} คะแนน · {WEIGHTS_PRESENT_TH} {score(result.normalised100)} "
+            f"({result.band} {WEIGHTS_PRESENT_TH})")
+
+
+def total_lines(result: Total) -> list[str]:
+    """The totals of a score card, line by line: the same figures and words in chat and in `kpibot score`.
+
+    Weights of 100: Σค ÷ 5 with its band, the 1-5 average, Σค. Otherwise Σค ÷ 5 and Σข without a band,
+    the score against the weights present with its band (marked), and one line saying why they differ.
+    An incomplete total says why (not reported, a case to choose, weight missing from the document)
+    and gives the score so far and the best still possible.
+    """
+    lines: list[str] = []
+    total_c = number(result.weighted_sum)
+    if result.normalised100 is None:
+        lines.append(f"รวม {total_brief(result)} เฉลี่ย {score(result.average5)}/5 · ผลรวม ค = {total_c}")
+    else:
+        lines.append(f"รวม {score(result.score100)} คะแนน (ผลรวม ค = {total_c} ÷ 5 "
+                     f"จากน้ำหนักรวม {number(result.weights_total)}) เฉลี่ย {score(result.average5)}/5")
+        lines.append(f"{WEIGHTS_PRESENT_TH} {score(result.normalised100)} คะแนน ({result.band} {WEIGHTS_PRESENT_TH})")
+    if result.weights_note:
+        lines.append(result.weights_note)
+    for g in result.groups:
+        lines.append(f"{g.name}: น้ำหนัก {number(g.weight)} ผลรวม ค = {number(g.weighted)} "
+                     f"({score(g.score100)} คะแนน)")
+    lines.extend(result.pending.values())
+    if not result.complete:
+        why = []
+        if result.missing:
+            why.append(f"ยังไม่รายงาน {len(result.missing)} ตัวชี้วัด")
+        if result.pending:
+            why.append(f"รอระบุกรณี {len(result.pending)} ตัวชี้วัด")
+        if result.weights_missing:
+            why.append(f"เอกสารขาดตัวชี้วัดน้ำหนัก {number(result.weights_missing)}")
+        now, best = score(result.worst100), score(result.best100)
+        if result.best_normalised100 is not None and result.worst_normalised100 is not None:
+            now += f" ({WEIGHTS_PRESENT_TH} {score(result.worst_normalised100)})"
+            tail = f"{best} คะแนน ({WEIGHTS_PRESENT_TH} {score(result.best_normalised100)} {result.best_band})"
+        else:
+            tail = f"{best} คะแนน ({result.best_band})"
+        lines.append(f"คะแนนเท่าที่มี ยังไม่ครบ ({' · '.join(why)}): ขณะนี้ {now} สูงสุดที่ยังเป็นไปได้ {tail}")
+    return lines

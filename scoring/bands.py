@@ -1,4 +1,9 @@
-"""Quality bands of the 0-100 score (004 §4): round half-up to 2 decimals first."""
+"""Quality bands of the 0-100 score (004 §4): round half-up to 2 decimals first.
+
+A band is a verdict only on a score out of 100 weight. Where an agreement's weights do not total 100
+(001 individual: 90; 003 individual: 75), scoring/totals.py computes the band on the score against the
+weights present and every card marks it with WEIGHTS_PRESENT_TH.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .numbers import round_half_up
+
+WEIGHTS_PRESENT_TH = "คิดเทียบน้ำหนักที่มี"  # the mark of a band (or score) computed against Σข, not 100
 
 
 @dataclass(frozen=True)

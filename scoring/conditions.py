@@ -9,19 +9,25 @@ A condition is one line of text in a catalog:
 
 Names refer to inputs, derived inputs, unit attributes, KPI constants, `target`
 (the per-unit table value for the level being checked) and `score` (two-stage).
+
+Comparisons read as the documents print them: "ไม่น้อยกว่า 80" is >= 80.00, "มากกว่า 75" is
+> 75.00 (the engine rounds a result half-up to two decimals first, evaluate.py). The one place
+a result is rounded to a threshold's own decimals is a ladder of closed ranges with one-step
+gaps between them ("๖๐ – ๖๙" then "๗๐ – ๗๙", 002:L371-372): `gapped_ranges` finds those from
+the rubric's structure, so that 69.5 counts as 70 and 69.4 as 69 and every value falls in a range.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, DivisionByZero, InvalidOperation
 
 from .errors import RubricError
-from .numbers import decimals_of, to_arabic_digits
+from .numbers import decimals_of, step, to_arabic_digits
 
 OPS = (">=", "<=", ">", "<", "=")
 _OP_TH = {">=": "ไม่น้อยกว่า", ">": "มากกว่า", "<=": "ไม่เกิน", "<": "ต่ำกว่า", "=": "เท่ากับ"}
@@ -169,5 +175,56 @@ class Condition:
     def decimals(self) -> int:
         return max((decimals_of(v) for v in self.literals), default=0)
 
+    @property
+    def key(self) -> str | None:
+        """What is compared, spaces removed: "percent", "overdue*100/total" (None for a date condition)."""
+        return "".join(self.left.text.split()) if self.left is not None else None
+
     def op_th(self) -> str:
         return _OP_TH.get(self.op or "", self.op or "")
+
+
+def compare(actual: Decimal, op: str, threshold: Decimal) -> bool:
+    """The printed comparison, literally: ">" 75 is not met by 75.00 and is met by 75.01."""
+    return {
+        ">=": actual >= threshold,
+        ">": actual > threshold,
+        "<=": actual <= threshold,
+        "<": actual < threshold,
+        "=": actual == threshold,
+    }[op]
+
+
+def _end_decimals(expr: Expr, value: Decimal) -> int:
+    """Decimals a range end is written with: its literals ("93.50" -> 2), or a named constant's value."""
+    if expr.literals:
+        return max(decimals_of(v) for v in expr.literals)
+    return decimals_of(value)
+
+
+def gapped_ranges(conditions: Iterable[Condition], constants: Mapping[str, object]) -> dict[str, int]:
+    """Compared quantities (`Condition.key`) whose closed ranges leave a one-step gap between two of
+    them, mapped to the decimals the ranges are written in.
+
+    "percent in 60..69" and "percent in 70..79" -> {"percent": 0} (69 + 1 = 70: 69.5 falls between);
+    "percent in 93.50..95.49" and "percent in 95.50..97.49" -> {"percent": 2}. Ranges that touch or
+    overlap, or leave a wider gap (a real hole in the document's ladder, kept), are not gapped ranges.
+    Ends that need a name the constants do not give (a per-unit `target`) are skipped.
+    """
+    ranges: dict[str, list[tuple[Decimal, Decimal, int]]] = {}
+    for cond in conditions:
+        if cond.kind != "range" or cond.key is None or cond.low is None or cond.high is None:
+            continue
+        try:
+            low, high = cond.low.evaluate(constants), cond.high.evaluate(constants)
+        except (Missing, RubricError):
+            continue
+        places = max(_end_decimals(cond.low, low), _end_decimals(cond.high, high))
+        ranges.setdefault(cond.key, []).append((low, high, places))
+    out: dict[str, int] = {}
+    for key, found in ranges.items():
+        places = max(p for _, _, p in found)
+        found.sort()
+        if any(nxt[0] - cur[1] == step(places) for cur, nxt in zip(found, found[1:], strict=False)):
+            out[key] = places
+    return out

@@ -1,19 +1,29 @@
-"""Evaluate one KPI: the level reached, what was met, and what the next level needs."""
+"""Evaluate one KPI: the level reached, what was met, and what the next level needs.
+
+How a result meets a threshold (issue 11): it is computed exactly (Decimal), rounded half-up to
+two decimals (as the documents print results, 002:L235 "1.48", 004:L1345 "95.45"; a catalog's
+`decimals:` where its document says otherwise) and compared literally with the printed threshold:
+"ไม่น้อยกว่า 80" is >= 80.00 (79.99 is not), "มากกว่า 75" is > 75.00 (75.01 is), "ร้อยละ 100" is
+reached at 100.00 only. A ladder of closed ranges with one-step gaps ("๖๐ – ๖๙", "๗๐ – ๗๙") is
+rounded to the ranges' own decimals instead, so that every value falls in a range (69.5 -> 70).
+
+What the next level needs is computed with that same rounding and comparison, on the grid the
+amount is shown in: doing exactly the stated amount reaches the level, one unit less does not.
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Any
 
-from .conditions import Condition, Missing
+from .conditions import Condition, Missing, compare, gapped_ranges
 from .errors import EvaluationError, RubricError
 from .model import Branch, Input, Kpi, Level, Rubric, Step
-from .numbers import decimals_of, fmt, parse_decimal, round_half_up, step
-from .targets import target_value
+from .numbers import DEFAULT_DECIMALS, ceil_to, floor_to, fmt, parse_decimal, round_half_up, step
+from .targets import has_row, target_value
 from .thaidate import format_be
 
 
@@ -80,16 +90,35 @@ class Evaluation:
         return clean(asdict(self))
 
 
-def rubric_decimals(kpi: Kpi) -> int:
-    """Decimals the rubric is written in: the most any level threshold uses (or the catalog's)."""
+def comparison_decimals(kpi: Kpi) -> dict[str, int]:
+    """Compared quantities (`Condition.key`) rounded to other than two decimals before comparing.
+
+    The catalog's `decimals:` for every quantity where its document sets one; otherwise only the
+    quantities on a ladder of gapped closed ranges, at the ranges' decimals (levels, and each
+    two-stage part's bands on their own). Everything else is compared at DEFAULT_DECIMALS.
+    """
+    constants = dict(kpi.constants)
+    table = gapped_ranges((c for lv in kpi.rubric.levels for c in _all_conditions(lv)), constants)
+    if kpi.rubric.parts:
+        # a two-stage score is a sum or mean of printed sub-scores, not a measurement: a total that
+        # falls between two levels' ranges (6.5 between "5..6" and "7..9") stays in no level, as printed
+        table.pop("score", None)
+    for part in kpi.rubric.parts:
+        table.update(gapped_ranges((b.when for b in part.bands), constants))
+    if kpi.decimals is not None:
+        keys = {c.key for lv in kpi.rubric.levels for c in _all_conditions(lv)}
+        keys |= {b.when.key for p in kpi.rubric.parts for b in p.bands}
+        table = {k: kpi.decimals for k in keys if k is not None}
+    return table
+
+
+def rubric_decimals(kpi: Kpi, subject: str | None = None) -> int:
+    """Decimals a result is rounded to before it is compared (of `subject`, or of the KPI's primary
+    input): the catalog's `decimals:`, the ranges' own on a gapped-range ladder, else two."""
     if kpi.decimals is not None:
         return kpi.decimals
-    conds = [c for lv in kpi.rubric.levels for c in _all_conditions(lv) if c.kind != "by"]
-    written = [c.decimals for c in conds]
-    # thresholds written as named constants (a baseline of 53.19) or two-stage sub-scores (3.5)
-    written += [decimals_of(v) for name, v in kpi.constants.items() if any(name in c.names for c in conds)]
-    written += [decimals_of(b.score) for p in kpi.rubric.parts for b in p.bands]
-    return max(written, default=0)
+    key = subject if subject is not None else primary_input(kpi)
+    return comparison_decimals(kpi).get(key or "", DEFAULT_DECIMALS)
 
 
 def _all_conditions(level: Level) -> list[Condition]:
@@ -184,7 +213,14 @@ class _Scorer:
         self.unit = unit
         self.case = case
         self.decimals = rubric_decimals(kpi)
+        self.places = comparison_decimals(kpi)
         self.step_defs = {s.id: s for s in kpi.rubric.steps}
+
+    def decimals_for(self, cond: Condition) -> int:
+        """Decimals the left side of `cond` is rounded to before comparing."""
+        if self.kpi.decimals is not None:
+            return self.kpi.decimals
+        return self.places.get(cond.key or "", DEFAULT_DECIMALS)
 
     # -- conditions -------------------------------------------------------------------------
     def check(self, cond: Condition, values: Mapping[str, Any], decimals: int) -> tuple[Check, Needed | None]:
@@ -194,20 +230,29 @@ class _Scorer:
             assert cond.left is not None
             raw = cond.left.evaluate(values)
             actual = round_half_up(raw, decimals)
+            grid = step(decimals)
             if cond.kind == "range":
                 assert cond.low is not None and cond.high is not None
                 low, high = cond.low.evaluate(values), cond.high.evaluate(values)
                 met = low <= actual <= high
                 need = None
-                if actual < low:
-                    need = self._amount(cond, "increase", low - raw)
-                elif actual > high:
-                    need = self._amount(cond, "decrease", raw - high)
-                return Check(cond.text, met, actual, low), None if met else need
+                if not met:
+                    up = actual < low
+                    edge = ceil_to(low, grid) if up else floor_to(high, grid)
+                    need = self._gap(cond, raw, decimals, "increase" if up else "decrease", edge,
+                                     lambda a: low <= a <= high)
+                return Check(cond.text, met, actual, low), need
             assert cond.right is not None and cond.op is not None
-            threshold = cond.right.evaluate(values)
-            met = _compare(actual, cond.op, threshold)
-            need = None if met else self._gap(cond, raw, threshold, decimals)
+            threshold, op = cond.right.evaluate(values), cond.op
+            met = compare(actual, op, threshold)
+            need = None
+            if not met:
+                up = op in (">=", ">") or (op == "=" and actual < threshold)
+                edge = {">=": ceil_to(threshold, grid), ">": floor_to(threshold, grid) + grid,
+                        "<=": floor_to(threshold, grid), "<": ceil_to(threshold, grid) - grid,
+                        "=": threshold}[op]
+                need = self._gap(cond, raw, decimals, "increase" if up else "decrease", edge,
+                                 lambda a: compare(a, op, threshold))
             return Check(cond.text, met, actual, threshold), need
         except Missing as exc:
             return Check(cond.text, None), self._missing(exc.name)
@@ -230,20 +275,28 @@ class _Scorer:
         label = spec.name if spec else name
         return Needed("report", f"ยังไม่ได้รายงาน{label}", name)
 
-    def _amount(self, cond: Condition, kind: str, amount: Decimal) -> Needed:
+    def _gap(self, cond: Condition, raw: Decimal, decimals: int, kind: str, edge: Decimal,
+             ok: Callable[[Decimal], bool]) -> Needed:
+        """What is still needed, on the grid it is shown in (whole units for counts, hundredths of a
+        percent): the least change of the unrounded value whose rounded result meets the condition."""
+        spec = self.kpi.input(cond.subject) if cond.subject else None
+        if spec is not None and spec.integer:
+            shown = 0
+        elif spec is not None:
+            shown = max(decimals, 2 if spec.unit == "ร้อยละ" else 0)
+        else:
+            shown = max(decimals, 2)
+        amount = least_change(raw, kind, decimals, edge, ok, step(shown))
+        return self._amount(cond, kind, amount, shown)
+
+    def _amount(self, cond: Condition, kind: str, amount: Decimal, shown: int) -> Needed:
         name = cond.subject
         spec = self.kpi.input(name) if name else None
+        number = fmt(amount, shown)
         if spec is None or name is None:
             verb = "เพิ่มขึ้น" if kind == "increase" else "ลดลง"
-            return Needed("reach", f"ต้องให้ “{cond.text}” ({verb}อีก {fmt(amount)})", name, amount)
+            return Needed("reach", f"ต้องให้ “{cond.text}” ({verb}อีก {number})", name, amount)
         unit = spec.unit or ""
-        if spec.integer:
-            amount, shown = Decimal(math.ceil(amount)), 0
-        else:
-            # round up, so that doing what is said is always enough
-            shown = max(self.decimals, 2 if unit == "ร้อยละ" else 0)
-            amount = amount.quantize(step(shown), rounding=ROUND_CEILING)
-        number = fmt(amount, shown)
         unit_text = "จุดร้อยละ" if unit == "ร้อยละ" else unit
         change = "เพิ่มอีก" if kind == "increase" else "ลดลงอีก"
         if spec.verb:
@@ -253,25 +306,6 @@ class _Scorer:
         tail = "ในเดือนนี้" if spec.per == "เดือน" else ""
         text = f"{head} {number} {unit_text}".rstrip() + tail
         return Needed(kind, text, name, amount, unit_text or None)
-
-    def _gap(self, cond: Condition, actual: Decimal, threshold: Decimal, decimals: int) -> Needed:
-        """How far the reported (unrounded) value is from the threshold, in the input's units."""
-        unit_step = step(decimals)
-        spec = self.kpi.input(cond.subject) if cond.subject else None
-        if spec is not None and spec.integer:
-            unit_step = Decimal(1)
-        match cond.op:
-            case ">=":
-                return self._amount(cond, "increase", threshold - actual)
-            case ">":
-                return self._amount(cond, "increase", threshold - actual + unit_step)
-            case "<=":
-                return self._amount(cond, "decrease", actual - threshold)
-            case "<":
-                return self._amount(cond, "decrease", actual - threshold + unit_step)
-            case _:
-                kind = "increase" if actual < threshold else "decrease"
-                return self._amount(cond, kind, abs(threshold - actual))
 
     # -- levels -----------------------------------------------------------------------------
     def level_values(self, level: int) -> dict[str, Any]:
@@ -291,8 +325,8 @@ class _Scorer:
                 return b, None
             try:
                 assert b.if_.left is not None
-                if b.if_.kind == "compare" and _compare(b.if_.left.evaluate(values), b.if_.op or "=",
-                                                        b.if_.right.evaluate(values)):  # type: ignore[union-attr]
+                if b.if_.kind == "compare" and compare(b.if_.left.evaluate(values), b.if_.op or "=",
+                                                       b.if_.right.evaluate(values)):  # type: ignore[union-attr]
                     return b, None
                 if b.if_.kind == "range":
                     v = b.if_.left.evaluate(values)
@@ -322,7 +356,7 @@ class _Scorer:
             conds += list(chosen.all)
             step_ids += list(chosen.steps)
         for cond in conds:
-            check, need = self.check(cond, values, self.decimals)
+            check, need = self.check(cond, values, self.decimals_for(cond))
             result.checks.append(check)
             if need:
                 needed.append(need)
@@ -348,24 +382,43 @@ class _Scorer:
         return done, missing, needs
 
 
-def _compare(actual: Decimal, op: str, threshold: Decimal) -> bool:
-    return {
-        ">=": actual >= threshold,
-        ">": actual > threshold,
-        "<=": actual <= threshold,
-        "<": actual < threshold,
-        "=": actual == threshold,
-    }[op]
+def least_change(raw: Decimal, kind: str, decimals: int, edge: Decimal, ok: Callable[[Decimal], bool],
+                 unit: Decimal) -> Decimal:
+    """The smallest positive multiple of `unit` that, added to ("increase") or taken from ("decrease")
+    the unrounded value `raw`, makes ok(round_half_up(value, decimals)) hold.
+
+    `edge` is the rounded value to reach: a value from edge - half a step rounds up to it, one below
+    edge + half a step rounds down to it. The estimate is then settled by `ok` itself, so the amount
+    is exactly enough (one `unit` less fails) even for a threshold written finer than the rounding.
+    """
+    half = step(decimals) / 2
+
+    def meets(amount: Decimal) -> bool:
+        return ok(round_half_up(raw + amount if kind == "increase" else raw - amount, decimals))
+
+    if kind == "increase":
+        amount = ceil_to(edge - half - raw, unit)
+    else:
+        amount = floor_to(raw - edge - half, unit) + unit
+    amount = max(amount, unit)
+    for _ in range(8):
+        if meets(amount):
+            break
+        amount += unit
+    for _ in range(8):
+        if amount <= unit or not meets(amount - unit):
+            break
+        amount -= unit
+    return amount
 
 
 def _two_stage(scorer: _Scorer, rubric: Rubric) -> tuple[dict[str, Decimal | None], list[Needed]]:
     parts: dict[str, Decimal | None] = {}
     needed: list[Needed] = []
     for part in rubric.parts:
-        decimals = max((b.when.decimals for b in part.bands), default=0)
         parts[part.id] = None
         for band in part.bands:
-            check, need = scorer.check(band.when, scorer.values, decimals)
+            check, need = scorer.check(band.when, scorer.values, scorer.decimals_for(band.when))
             if check.met is None:
                 if need:
                     needed.append(need)
@@ -424,7 +477,7 @@ def evaluate(
         raise EvaluationError(
             f"ตัวชี้วัด {kpi.number or kpi.id} มีค่าเป้าหมายรายหน่วยงาน โปรดระบุหน่วยงาน",
             f"KPI {kpi.id} has per-unit targets: give the unit", "unit_required")
-    if kpi.targets is not None and unit is not None and _uses(rubric, "target") and unit not in kpi.targets.units:
+    if kpi.targets is not None and unit is not None and _uses(rubric, "target") and not has_row(kpi.targets, unit):
         raise EvaluationError(f"ไม่มีค่าเป้าหมายของ {unit} ในตาราง", f"no target row for {unit}", "unit_unknown")
 
     parts: dict[str, Decimal | None] = {}

@@ -56,7 +56,7 @@ def _references(catalog: Catalog, file: str) -> list[Problem]:
         if kpi.optional_group and kpi.optional_group not in optional:
             out.append(_err(file, kpi.line, f"{where}: ไม่มีกลุ่มทางเลือก “{kpi.optional_group}”",
                             f"KPI {kpi.id}: unknown optional group", "unknown_group"))
-        for variant in kpi.weights:
+        for variant in {**kpi.weights, **kpi.variant_groups}:  # a group per variant names a variant too
             if variant not in catalog.variants:
                 out.append(_err(file, kpi.line, f"{where}: ไม่มีตารางน้ำหนัก “{variant}”",
                                 f"KPI {kpi.id}: unknown weight variant {variant!r}", "unknown_variant"))
@@ -178,8 +178,6 @@ def _uncovered(points: list[Decimal], covers) -> list[Decimal]:
 def _gaps(kpi: Kpi, file: str) -> list[Problem]:
     levels = list(kpi.rubric.levels)
     subjects = {c.subject for lv in levels for c in lv.conditions if c.subject}
-    decimals = rubric_decimals(kpi)
-    unit = step(decimals)
     out: list[Problem] = []
     if kpi.rubric.parts:
         subjects.discard("score")  # two-stage scores are checked over the scores the parts can give
@@ -187,6 +185,10 @@ def _gaps(kpi: Kpi, file: str) -> list[Problem]:
         sets = _level_sets(levels, subject, dict(kpi.constants))
         if len(sets) < 2:
             continue
+        # results are rounded to these decimals before comparing, so probing each edge one step either
+        # side at this precision visits every value that can fall between two levels
+        decimals = rubric_decimals(kpi, subject)
+        unit = step(decimals)
         edges = [e for ivs in sets.values() for i in ivs for e in (i.low, i.high) if e is not None]
         points = [p for e in edges for p in (e - unit, e, e + unit)]
 

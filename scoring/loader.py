@@ -1,13 +1,22 @@
-"""Load catalog files: YAML -> validated Catalog, or a CatalogError with file:line problems."""
+"""Load catalog files: YAML -> validated Catalog, or a CatalogError with file:line problems.
+
+`find_catalog` loads only the file asked for: by path, by file name, or by id, where the id is
+found by reading each file's top-level `id:` line (a few microseconds a file) instead of parsing
+every catalog. With libyaml (scoring/yamlread.py) one catalog loads in 10-60 ms on this machine,
+so a `kpibot level` call is bounded by Python's and pydantic's start, not by the catalogs
+(bench/cli_bench.py prints the figures).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path as FsPath
 from typing import Any
 
 from pydantic import ValidationError
 
 from .errors import CatalogError, Problem
+from .includes import resolve_includes
 from .model import Catalog
 from .yamlread import line_of, read_yaml
 
@@ -62,6 +71,7 @@ def parse_catalog(text: str, file: str = "<catalog>", base_dir: FsPath | None = 
     data, lines, problems = read_yaml(text, file)
     if problems and data is None:
         raise CatalogError(problems)
+    resolve_includes(data, lines, base_dir, file, problems)  # before tables: an included KPI may name one
     _resolve_tables(data, base_dir, file, problems)
     try:
         catalog = Catalog.model_validate(data)
@@ -94,12 +104,37 @@ def load_all(directory: str | FsPath | None = None) -> dict[str, Catalog]:
     return {c.id: c for c in catalogs}
 
 
+_TOP_ID = re.compile(r"^id:[ \t]*['\"]?([^'\"\s#]+)", re.MULTILINE)
+
+
+def declared_id(text: str) -> str | None:
+    """The catalog id a file declares on its top-level `id:` line, read without parsing the YAML."""
+    match = _TOP_ID.search(text)
+    return match.group(1) if match else None
+
+
 def find_catalog(ref: str) -> Catalog | None:
-    """A catalog by file path, by file name in data/catalogs, or by id; None when there is none."""
+    """A catalog by file path, by file name in data/catalogs, or by id; None when there is none.
+
+    Only the matching file is parsed. A file whose `id:` line cannot be read that way (flow style)
+    is still found: when no file declares the id, every catalog is loaded as before.
+    """
     path = FsPath(ref)
     if path.suffix in (".yaml", ".yml") or path.exists():
         return load_catalog(path)
-    for candidate in sorted(catalog_dir().glob("*.yaml")):
+    files = sorted(catalog_dir().glob("*.yaml"))
+    for candidate in files:
         if candidate.stem == ref:
             return load_catalog(candidate)
-    return load_all().get(ref)
+    for candidate in files:
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if declared_id(text) == ref:
+            catalog = parse_catalog(text, str(candidate), candidate.parent)
+            if catalog.id == ref:
+                return catalog
+    if any(declared_id(p.read_text(encoding="utf-8")) is None for p in files):
+        return load_all().get(ref)
+    return None

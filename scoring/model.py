@@ -281,6 +281,46 @@ class OptionalGroup(Strict):
     instead_of: tuple[str, ...] = ()  # KPI ids the choice replaces where they do not apply
 
 
+class TargetTier(Strict):
+    """One target tier of the OPDC (ก.พ.ร.) model: reaching it earns `credit` percent of a KPI's weight."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    th: str
+    credit: Num
+
+
+class TargetTiers(Strict):
+    """An alternative scoring model a catalog offers beside its own (004 L137-142).
+
+    A KPI is scored by the tier its result reaches, not by a level 1-5: it earns that tier's credit
+    (percent of its weight); a result below the lowest tier earns `below`. Σ earned is the 0-100 score.
+    Tiers are listed lowest first, with rising credit.
+    """
+
+    tiers: tuple[TargetTier, ...] = Field(min_length=1)
+    below: Num = Decimal(0)
+    line: int | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> TargetTiers:
+        ids = [t.id for t in self.tiers]
+        credits = [self.below, *(t.credit for t in self.tiers)]
+        if len(set(ids)) != len(ids) or "below" in ids:
+            raise PydanticCustomError(
+                "kpibot", "{en}", {"th": f"รหัสขั้นเป้าหมายซ้ำหรือใช้คำสงวน below: {ids}",
+                                   "en": f"tier ids repeat or use the reserved 'below': {ids}"})
+        if any(not 0 <= c <= 100 for c in credits) or any(credits[i] >= credits[i + 1] for i in range(len(credits) - 1)):
+            raise PydanticCustomError(
+                "kpibot", "{en}", {"th": "ค่าคะแนนของขั้นเป้าหมายต้องอยู่ระหว่าง 0-100 และเพิ่มขึ้นจากขั้นต่ำไปขั้นสูง",
+                                   "en": f"tier credits must be 0-100 and rise from the lowest tier: {credits}"})
+        return self
+
+    def tier(self, ref: str) -> TargetTier | None:
+        """A tier by id or by its Thai name as the catalog prints it."""
+        ref = ref.strip()
+        return next((t for t in self.tiers if ref in (t.id, t.th)), None)
+
+
 class Period(Strict):
     start: date
     end: date
@@ -300,6 +340,7 @@ class Catalog(Strict):
     stated_total: Num | None = None
     scoring: Literal["levels", "tiers"] = "levels"
     tier_credit: dict[int, Num] = Field(default_factory=dict)
+    target_tiers: TargetTiers | None = None  # alternative model: OPDC target tiers (scoring/tiers.py)
     groups: tuple[Group, ...] = ()
     optional_groups: tuple[OptionalGroup, ...] = ()
     variants: dict[str, str] = Field(default_factory=dict)  # weight-table names -> Thai names
@@ -320,14 +361,36 @@ class Catalog(Strict):
         return self
 
     def kpi(self, ref: str) -> Kpi | None:
-        """Find a KPI by id or by its printed number ("3", "๓")."""
+        """Find a KPI by id or by its printed number ("3", "๓"); a shared number gives its first row."""
+        return self.kpi_for(ref)
+
+    def kpi_rows(self, ref: str, unit: str | None = None) -> tuple[Kpi, ...]:
+        """The rows a reference may mean: the KPI with that id, else every row printed with that number
+        ("1", "๑", "ตัวชี้วัดที่ 1" stripped to "1"). With a unit, only the rows that apply to it, if any do.
+
+        Two rows share a number where a document prints a variant for named units: 001 individual
+        KPI 1 is i1 for every district except เกาะสีชัง and i1k for เกาะสีชัง only (001 seed, KPI 1).
+        """
         from .numbers import to_arabic_digits
 
         ref = to_arabic_digits(str(ref)).strip()
-        for k in self.kpis:
-            if k.id == ref or (k.number is not None and to_arabic_digits(str(k.number)) == ref):
-                return k
-        return None
+        by_id = tuple(k for k in self.kpis if k.id == ref)
+        if by_id:
+            return by_id
+        rows = tuple(k for k in self.kpis if k.number is not None and to_arabic_digits(str(k.number)) == ref)
+        if unit is None:
+            return rows
+        return tuple(k for k in rows if k.applies(unit)) or rows
+
+    def kpi_for(self, ref: str, unit: str | None = None) -> Kpi | None:
+        """The one KPI a reference means at a unit: the rule the CLI (`--unit`) and chat share.
+
+        By id, else by printed number; where rows share a number, the row that applies to the unit
+        (Kpi.applies: `applies_to` / `except`). Without a unit, or when no row applies, the first row
+        as printed (evaluating it then says where it applies). None when nothing has that id or number.
+        """
+        rows = self.kpi_rows(ref, unit)
+        return rows[0] if rows else None
 
 
 TargetTable.model_rebuild()

@@ -1,9 +1,18 @@
-"""Exact numbers as Thai documents write them: Decimal, Thai digits, half-up rounding."""
+"""Exact numbers as Thai documents write them: Decimal, Thai digits, half-up rounding.
+
+Guarantees: no float ever enters a computation (a float argument is read through its repr,
+"0.1" not 0.1000000000000000055…); rounding is half-up (the documents' convention: 004's
+per-province table, 2,292.5 -> 2,293), never banker's.
+"""
 
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+
+# Results are compared at the precision the documents print them: two decimals
+# (002:L235 "1.48", 004:L1345 "95.45"). A catalog sets `decimals:` only where its document says otherwise.
+DEFAULT_DECIMALS = 2
 
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _ARABIC_TO_THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
@@ -56,6 +65,16 @@ def round_half_up(value: Decimal, decimals: int = 0) -> Decimal:
 def step(decimals: int) -> Decimal:
     """The smallest difference at a precision: 2 -> 0.01."""
     return Decimal(1).scaleb(-decimals)
+
+
+def ceil_to(value: Decimal, unit: Decimal) -> Decimal:
+    """The smallest multiple of `unit` that is >= value: ceil_to(1.301, 0.01) -> 1.31."""
+    return (value / unit).to_integral_value(rounding=ROUND_CEILING) * unit
+
+
+def floor_to(value: Decimal, unit: Decimal) -> Decimal:
+    """The largest multiple of `unit` that is <= value: floor_to(1.309, 0.01) -> 1.30."""
+    return (value / unit).to_integral_value(rounding=ROUND_FLOOR) * unit
 
 
 def fmt(value: Decimal, decimals: int | None = None) -> str:

@@ -30,10 +30,18 @@ def cell(row: TargetRow, table: TargetTable, level: int) -> Decimal | None:
     return None
 
 
+TOTAL_ROW = "รวม"  # the total row's label as the tables print it (004:L1036, 002:L442): a unit for lookups
+
+
+def has_row(table: TargetTable, unit: str) -> bool:
+    """A unit's row, or the total row asked for as "รวม" (a province's or the country's own target)."""
+    return unit in table.units or unit == TOTAL_ROW
+
+
 def target_value(table: TargetTable, unit: str, level: int) -> Decimal | None:
     row = table.units.get(unit)
     if row is None:
-        return None
+        return total_value(table, level) if unit == TOTAL_ROW else None
     published = cell(row, table, level)
     if published is not None:
         return published

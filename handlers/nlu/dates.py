@@ -9,20 +9,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_MONTH_WORDS: list[tuple[int, list[str]]] = [
-    (1, ["มกราคม", "มกรา", r"ม(?:\.\s?)?ค\.?", "jan(?:uary)?"]),
-    (2, ["กุมภาพันธ์", "กุมภาพันธ", "กุมภา", r"ก(?:\.\s?)?พ\.?", "feb(?:ruary)?"]),
-    (3, ["มีนาคม", "มีนา", r"มี(?:\.\s?)?ค\.?", "mar(?:ch)?"]),
-    (4, ["เมษายน", "เมษา", r"เม(?:\.\s?)?ย\.?", "apr(?:il)?"]),
-    (5, ["พฤษภาคม", "พฤษภา", "พฤษภาฯ", r"พ(?:\.\s?)?ค\.?", "may"]),
-    (6, ["มิถุนายน", "มิถุนา", r"มิ(?:\.\s?)?ย\.?", "june?"]),
-    (7, ["กรกฎาคม", "กรกฏาคม", "กรกฎา", "กรกฏา", r"ก(?:\.\s?)?ค\.?", "july?"]),
-    (8, ["สิงหาคม", "สิงหา", r"ส(?:\.\s?)?ค\.?", "aug(?:ust)?"]),
-    (9, ["กันยายน", "กันยา", r"ก(?:\.\s?)?ย\.?", "sep(?:t|tember)?"]),
-    (10, ["ตุลาคม", "ตุลา", r"ต(?:\.\s?)?ค\.?", "oct(?:ober)?"]),
-    (11, ["พฤศจิกายน", "พฤศจิกา", "พฤศจิ", r"พ(?:\.\s?)?ย\.?", "nov(?:ember)?"]),
-    (12, ["ธันวาคม", "ธันวา", r"ธ(?:\.\s?)?ค\.?", "dec(?:ember)?"]),
-]
+from scoring.thaidate import MONTH_WORDS as _MONTH_WORDS
+from scoring.thaidate import year_from
+
 _ALTS: list[tuple[str, int]] = []
 for _month, _words in _MONTH_WORDS:
     for _w in _words:
@@ -62,18 +51,6 @@ class DateMatch:
     period: str | None = None
     day: date | None = None
     kind: str = "date"  # date | month | relative | year | time
-
-
-def year_from(text: str) -> int | None:
-    """A CE year from "2568", "68", "2025"; None when it is not a plausible year."""
-    n = int(text)
-    if len(text) == 2:
-        return n + 2500 - 543 if 50 <= n <= 99 else None
-    if 2400 <= n <= 2700:
-        return n - 543
-    if 1900 <= n <= 2200:
-        return n
-    return None
 
 
 def fiscal_year_ce(today: date) -> int:

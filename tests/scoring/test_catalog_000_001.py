@@ -144,8 +144,8 @@ def test_lines_point_at_the_seed():
 
 
 @pytest.mark.parametrize("percent, expected", [
-    ("69.49", 0), ("69.5", 1), ("70", 1), ("74.49", 1), ("75", 2), ("80", 3), ("85", 4), ("89.49", 4),
-    ("89.5", 5), ("90", 5), ("100", 5),
+    ("69.99", 0), ("70", 1), ("70.01", 1), ("74.99", 1), ("75", 2), ("80", 3), ("85", 4), ("89.99", 4),
+    ("90", 5), ("100", 5),
 ])
 def test_000_team_budget_at_least(percent, expected):
     assert level("000-team", "1", {"percent": percent}) == expected
@@ -158,8 +158,8 @@ def test_000_team_budget_needed():
 
 
 @pytest.mark.parametrize("percent, expected", [
-    ("75", 0), ("75.49", 0), ("75.5", 1), ("76", 1), ("80", 1), ("81", 2), ("85", 2), ("86", 3),
-    ("90", 3), ("91", 4), ("95", 4), ("95.49", 4), ("95.5", 5), ("100", 5),
+    ("75", 0), ("75.01", 1), ("76", 1), ("80", 1), ("80.01", 2), ("85", 2), ("86", 3),
+    ("90", 3), ("91", 4), ("95", 4), ("95.01", 5), ("100", 5),
 ])
 def test_000_team_plan_strictly_more(percent, expected):
     assert level("000-team", "2", {"percent": percent}) == expected
@@ -184,8 +184,7 @@ def test_000_team_morality_ladder():
 
 @pytest.mark.parametrize("kpi", ["1", "3"])
 @pytest.mark.parametrize("percent, expected", [
-    ("79.49", 0), ("79.5", 1), ("80", 1), ("85", 2), ("90", 3), ("94.49", 3), ("95", 4), ("99.49", 4),
-    ("99.5", 5), ("100", 5),
+    ("79.99", 0), ("80", 1), ("85", 2), ("90", 3), ("94.99", 3), ("95", 4), ("99.99", 4), ("100", 5),
 ])
 def test_000_households_at_least(kpi, percent, expected):
     assert level("000-ind", kpi, {"percent": percent}) == expected
@@ -217,8 +216,7 @@ DEBT_STEPS = ["database", "plan", "operate", "report"]
 
 
 @pytest.mark.parametrize("overdue, expected", [
-    ("40", 3), ("17", 3), ("16.5", 3), ("16.49", 4), ("16", 4), ("15", 4), ("14", 4), ("13.5", 4),
-    ("13.49", 5), ("13", 5), ("0", 5),
+    ("40", 3), ("17", 3), ("16.01", 3), ("16", 4), ("15", 4), ("14", 4), ("13.99", 5), ("13", 5), ("0", 5),
 ])
 def test_000_debt_mixed_ladder(overdue, expected):
     assert level("000-ind", "4", {"overdue": overdue, "steps": DEBT_STEPS}) == expected
@@ -288,14 +286,13 @@ def test_000_click_ladder():
 
 
 @pytest.mark.parametrize("percent, expected", [
-    ("79.49", 0), ("79.5", 1), ("80", 1), ("85", 2), ("90", 3), ("95", 4), ("99.49", 4), ("99.5", 5),
-    ("100", 5),
+    ("79.99", 0), ("80", 1), ("85", 2), ("90", 3), ("95", 4), ("99.99", 4), ("100", 5),
 ])
 def test_001_team_budget(percent, expected):
     assert level("001-team", "1", {"percent": percent}) == expected
 
 
-@pytest.mark.parametrize("percent, expected", [("75", 0), ("75.5", 1), ("95", 4), ("96", 5)])
+@pytest.mark.parametrize("percent, expected", [("75", 0), ("75.01", 1), ("95", 4), ("95.01", 5)])
 def test_001_team_plan_strictly_more(percent, expected):
     assert level("001-team", "2", {"percent": percent}) == expected
 
@@ -318,7 +315,7 @@ TAMBON = ["mou", "plan", "submit"]
 
 
 @pytest.mark.parametrize("score, expected", [
-    ("50", 3), ("69", 3), ("69.49", 3), ("69.5", 4), ("70", 4), ("79", 4), ("80", 5), ("89", 5), ("95", 5),
+    ("50", 3), ("69", 3), ("69.99", 3), ("70", 4), ("79.99", 4), ("80", 5), ("89", 5), ("95", 5),
 ])
 def test_001_strong_tambon_score(score, expected):
     assert level("001-ind", "i1", {"score": score, "steps": TAMBON}, unit="บางละมุง") == expected
@@ -332,8 +329,8 @@ def test_001_strong_tambon_steps_gate_score():
 
 
 @pytest.mark.parametrize("percent, expected", [
-    ("-4", 1), ("0", 1), ("2.49", 1), ("2.5", 2), ("3", 2), ("3.49", 2), ("4", 3), ("5", 4), ("5.49", 4),
-    ("5.5", 5), ("6", 5), ("12", 5),
+    ("-4", 1), ("0", 1), ("2.99", 1), ("3", 2), ("3.99", 2), ("4", 3), ("5", 4), ("5.99", 4),
+    ("6", 5), ("12", 5),
 ])
 def test_001_otop_income(percent, expected):
     assert level("001-ind", "2", {"percent": percent}) == expected
@@ -413,8 +410,7 @@ def test_001_click_publicity_rung():
 
 
 @pytest.mark.parametrize("percent, expected", [
-    ("0", 1), ("69.49", 1), ("69.5", 2), ("70", 2), ("75", 3), ("80", 4), ("84.49", 4), ("85", 5),
-    ("100", 5),
+    ("0", 1), ("69.99", 1), ("70", 2), ("75", 3), ("80", 4), ("84.99", 4), ("85", 5), ("100", 5),
 ])
 def test_001_idp(percent, expected):
     assert level("001-ind", "7", {"percent": percent, "steps": ["awareness"]}) == expected

@@ -124,11 +124,11 @@ def test_province_individual_kpi5_uses_the_same_rubric():
 
 @pytest.mark.parametrize(
     ("percent", "expected"),
-    [("79.49", 0), ("79.5", 1), ("80", 1), ("84.99", 2), ("90", 3), ("94.4", 3), ("95", 4), ("99.49", 4),
-     ("99.5", 5), ("100", 5)],
+    [("79.99", 0), ("80", 1), ("84.99", 1), ("85", 2), ("90", 3), ("94.99", 3), ("95", 4), ("99.99", 4),
+     ("100", 5)],
 )
 def test_budget_spending_levels(percent, expected):
-    # the rubric is written in whole percents: values are rounded half-up before comparing
+    # 002:L156-160 "ไม่น้อยกว่าร้อยละ ๘๐ … ๙๕", "ร้อยละ ๑๐๐": read literally (99.99 is not 100)
     assert level(PROVINCE_TEAM, "1", {"percent": percent}).level == expected
     assert level(DISTRICT_TEAM, "1", {"percent": percent}).level == expected
 
@@ -214,7 +214,7 @@ def test_otop_compound_growth_failing_blocks_everything():
 @pytest.mark.parametrize(
     ("growth", "channels", "posts", "expected"),
     [("7", 1, 1, 1), ("9", 1, 2, 2), ("11", 2, 3, 3), ("13", 3, 3, 4), ("15", 3, 4, 5), ("15", 2, 4, 3),
-     ("14.5", 3, 4, 5), ("14.49", 3, 4, 4)],
+     ("14.99", 3, 4, 4), ("15.00", 3, 4, 5)],
 )
 def test_otop_levels(growth, channels, posts, expected):
     inputs = {"growth": growth, "channels": channels, "posts": posts}
@@ -266,7 +266,7 @@ def test_debt_households_applies_to_three_districts_only():
 
 @pytest.mark.parametrize(
     ("percent", "expected"),
-    [("0", 0), ("10", 1), ("64.4", 1), ("64.5", 2), ("70", 3), ("75", 4), ("75.4", 4), ("75.5", 5), ("76", 5)],
+    [("0", 0), ("10", 1), ("64.99", 1), ("65", 2), ("70", 3), ("75", 4), ("75.01", 5), ("76", 5)],
 )
 def test_wdf_members_levels(percent, expected):
     assert level(DISTRICT_INDIVIDUAL, "5", {"percent": percent}).level == expected

@@ -223,8 +223,7 @@ def test_t4_needs_the_case():
 @pytest.mark.parametrize(
     ("recovered", "steps", "expected"),
     [
-        ("9.4", [], 0),  # rounds to 9
-        ("9.5", [], 1),  # rounds to 10
+        ("9.99", [], 0),  # "ไม่น้อยกว่าร้อยละ ๑๐" (003:L64): 9.99 is less
         ("10", [], 1),
         ("15", [], 2),
         ("22", [], 3),
@@ -345,7 +344,7 @@ def test_t6_late_logbook_entry_stops_at_level_1():
     assert any("15 เม.ย. 2565" in t for t in needed(e))
 
 
-@pytest.mark.parametrize(("tpmp", "expected"), [("84.4", 2), ("84.5", 5), ("85", 5)])
+@pytest.mark.parametrize(("tpmp", "expected"), [("84.99", 2), ("84.995", 5), ("85", 5)])
 def test_t6_tpmp_85_percent_holds_from_level_3(tpmp, expected):
     assert ev(team(), "6", {**T6_NUMBERS, "tpmp_percent": tpmp, "steps": T6_STEPS}).level == expected
 
@@ -372,13 +371,14 @@ def test_t7_13_of_20_is_65_percent_level_4():
 @pytest.mark.parametrize(
     ("inputs", "expected"),
     [
-        ({"submitted": 9, "notified": 14}, 3),  # 64.29 rounds to 64
+        ({"submitted": 9, "notified": 14}, 3),  # 64.29 % is not yet "ร้อยละ ๖๕" (003:L78)
         ({"submitted": 10, "notified": 20}, 1),
         ({"submitted": 14, "notified": 20}, 5),
-        ({"percent": "64.49"}, 3),
-        ({"percent": "64.50"}, 4),
-        ({"percent": "49.4"}, 0),
-        ({"percent": "49.5"}, 1),
+        ({"submitted": 13, "notified": 20}, 4),  # exactly 65 %
+        ({"percent": "64.99"}, 3),
+        ({"percent": "65.00"}, 4),
+        ({"percent": "49.99"}, 0),
+        ({"percent": "50"}, 1),
     ],
 )
 def test_t7_boundaries(inputs, expected):
@@ -395,10 +395,10 @@ T8_STEPS = {
 
 
 @pytest.mark.parametrize(
-    ("planting", "expected"), [(694, 2), (695, 3), (700, 3), (794, 3), (795, 4), (894, 4), (895, 5)]
+    ("planting", "expected"), [(699, 2), (700, 3), (701, 3), (799, 3), (800, 4), (899, 4), (900, 5)]
 )
 def test_t8_households_planting(planting, expected):
-    # integer-written rubric: 69.4 % rounds to 69, 69.5 % to 70
+    # 003:L82 "ร้อยละ ๗๐/๘๐/๙๐ ของครัวเรือนทั้งหมด": 69.9 % of 1,000 households is not yet 70 %
     e = ev(team(), "8", {"planting": planting, "households": 1000, "steps": T8_STEPS})
     assert e.level == expected
 
@@ -416,11 +416,12 @@ def test_t8_late_leaders_report_stops_at_level_1():
     [
         ("780,000", 3),  # NOTES §7.2: 22 % cut
         ("800,000", 3),  # exactly 20 %
-        ("805,000", 3),  # 19.5 rounds to 20
-        ("805,001", 2),  # 19.4999 rounds to 19
+        ("800,050", 3),  # 19.995 % is printed 20.00
+        ("800,051", 2),  # 19.9949 % is printed 19.99: not "ร้อยละ ๒๐" (003:L87)
+        ("805,000", 2),  # 19.5 %
         ("900,000", 1),
-        ("900,001", 1),  # 9.9999 rounds to 10
-        ("905,001", 0),
+        ("900,001", 1),  # 9.9999 % is printed 10.00
+        ("900,100", 0),  # 9.99 %
         ("700,000", 5),
         ("1,100,000", 0),  # debt went up
     ],

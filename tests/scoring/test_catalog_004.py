@@ -284,7 +284,7 @@ def test_d13_waste_two_stage_average():
 
 
 # ---------------------------------------------------------------------------------------------- D1, D2, D7, F
-@pytest.mark.parametrize("percent, expected", [("2", 0), ("4.5", 0), ("10.29", 1), ("9.49", 0), ("9.5", 1),
+@pytest.mark.parametrize("percent, expected", [("2", 0), ("4.5", 0), ("10.29", 1), ("9.99", 0), ("10", 1),
                                                ("30", 5)])
 def test_d1_round2_opo_percent(percent, expected):
     assert level(R2, "d1", {"percent": percent}) == expected

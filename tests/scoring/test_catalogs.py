@@ -19,6 +19,17 @@ EXPECTED_WARNINGS = Counter({
     ("004-dsdw-2566-r2-department", "gap", "d12"): 1,
     ("004-dsdw-2566-r1-department", "gap", "d13"): 1,  # waste averages such as 7.25
     ("004-dsdw-2566-r2-department", "gap", "d13"): 1,
+    # issue 11, catalogs of agreements the documents name without a summary table of their own:
+    ("002-yala-2568-r2-group-team", "weights", ""): 1,  # sheet weights 50 + 40 + 15 = 105 (002:L133, L174, L214)
+    ("002-yala-2568-r2-group-team", "gap", "t3"): 1,  # the debt rubric again: exactly 20 % is in no level
+    ("004-dsdw-2566-r1-unit", "weights", ""): 1,  # §6.4 (004:L483-498) prints no weights: total 0
+    ("004-dsdw-2566-r2-unit", "weights", ""): 1,
+    ("004-dsdw-2566-r1-unit", "gap", "d12"): 1,  # the department energy and waste sheets, included
+    ("004-dsdw-2566-r2-unit", "gap", "d12"): 1,
+    ("004-dsdw-2566-r1-unit", "gap", "d13"): 1,
+    ("004-dsdw-2566-r2-unit", "gap", "d13"): 1,
+    ("004-dsdw-2566-r1-individual", "weights", ""): 1,  # each person sets weights on ปผ.2 (004:L247)
+    ("004-dsdw-2566-r2-individual", "weights", ""): 1,
 })
 
 

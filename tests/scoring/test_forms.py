@@ -46,8 +46,9 @@ def level(catalog, kpi, **inputs):
 
 @pytest.mark.parametrize(("value", "expected"), [
     ("79", 0), ("80", 1), ("81", 1), ("84", 1), ("85", 2), ("99", 4), ("100", 5),
-    # integer rubric: the value is rounded half-up to whole percent before comparing
-    ("79.49", 0), ("79.50", 1), ("79.99", 1), ("80.01", 1), ("99.49", 4), ("99.5", 5),
+    # "ไม่น้อยกว่า 80" read literally: 79.99 is less than 80 (the result is rounded to 2 decimals only)
+    ("79.49", 0), ("79.50", 0), ("79.99", 0), ("79.994", 0), ("79.995", 1), ("80.01", 1), ("99.99", 4),
+    ("99.995", 5),
 ])
 def test_at_least(value, expected):
     assert level(AT_LEAST, "spend", percent=value) == expected
@@ -649,3 +650,61 @@ def test_named_units_only():
     with pytest.raises(EvaluationError) as exc:
         evaluate(catalog.kpi("3"), {"percent": "85"}, unit="กาบัง")
     assert exc.value.code == "not_applicable"
+
+
+# -- which ladders are rounded to their ranges' decimals (issue 11) ------------------------------------
+
+GAPS = make_catalog("""
+- id: gapped
+  name: ช่วงเว้นช่อง
+  inputs: [{id: percent, name: ร้อยละ, unit: ร้อยละ}]
+  rubric:
+    levels:
+      - {level: 1, when: percent in 60..69}
+      - {level: 2, when: percent in 70..79}
+- id: touching
+  name: ช่วงชนกัน
+  inputs: [{id: percent, name: ร้อยละ, unit: ร้อยละ}]
+  rubric:
+    levels:
+      - {level: 1, when: percent in 60..70}
+      - {level: 2, when: percent in 70..80}
+- id: wide
+  name: ช่วงห่างกัน
+  inputs: [{id: percent, name: ร้อยละ, unit: ร้อยละ}]
+  rubric:
+    levels:
+      - {level: 1, when: percent in 60..69}
+      - {level: 2, when: percent in 75..79}
+- id: stated
+  name: เอกสารกำหนดทศนิยม
+  decimals: 0
+  inputs: [{id: percent, name: ร้อยละ, unit: ร้อยละ}]
+  rubric:
+    levels:
+      - {level: 1, when: percent >= 80}
+""")
+
+
+@pytest.mark.parametrize(("kpi", "value", "expected"), [
+    ("gapped", "69.49", 1), ("gapped", "69.5", 2),  # one-step gap 69 -> 70: rounded to whole percents
+    ("touching", "70.00", 2), ("touching", "70.4", 2), ("touching", "60.00", 1), ("touching", "59.99", 0),
+    ("wide", "69.5", 0), ("wide", "69.01", 0), ("wide", "74.99", 0),  # a real hole in the ladder stays a hole
+    ("stated", "79.5", 1), ("stated", "79.49", 0),  # a `decimals:` the document sets is obeyed
+])
+def test_only_one_step_gaps_between_closed_ranges_round_to_the_ranges_decimals(kpi, value, expected):
+    assert level(GAPS, kpi, percent=value) == expected
+
+
+def test_gapped_ranges_are_found_from_the_rubric_structure():
+    from scoring.conditions import Condition, gapped_ranges
+
+    def conds(*texts):
+        return [Condition.parse(t) for t in texts]
+
+    assert gapped_ranges(conds("percent in 60..69", "percent in 70..79"), {}) == {"percent": 0}
+    assert gapped_ranges(conds("percent in 93.50..95.49", "percent in 95.50..97.49", "percent >= 99.5"), {}) == {
+        "percent": 2}
+    assert gapped_ranges(conds("percent in 60..70", "percent in 70..80"), {}) == {}
+    assert gapped_ranges(conds("percent >= 60", "percent >= 70"), {}) == {}
+    assert gapped_ranges(conds("x * 100 / y in 0..9", "x*100/y in 10..19"), {}) == {"x*100/y": 0}
