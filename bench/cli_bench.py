@@ -34,7 +34,7 @@ RUNS = 5
 def _command() -> list[str]:
     """The installed `kpibot` script (what a coordinator runs), else the module."""
     script = Path(sys.executable).parent / "kpibot"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli.main"]
 
 
 def _cpu_children() -> float:

@@ -30,11 +30,11 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.webhooks import MessageEvent, TextMessageContent
 
-from bot.demo import build
-from bot.line import LineConfig, build_line_app
-from bot.runtime import Runtime
-from bot.store import SqliteStore
-from bot.worker import WorkerSpec
+from bot.channels.line.channel import LineConfig, build_line_app
+from bot.cli.demo import build
+from bot.run.process import WorkerSpec
+from bot.run.runtime import Runtime
+from bot.store.sqlite import SqliteStore
 from handlers.nlu import warm_up
 from scoring.loader import load_all
 from tests.standins.line_api import Events, LineStandIn, sign, webhook_body

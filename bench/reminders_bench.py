@@ -2,7 +2,7 @@
 answers 429 above 30 messages/s like Telegram's flood control.
 
 The whole real path: the planner over the store (3,000 reporters who have not sent June's figures,
-the Tuesday before the 20 June cutoff), the two-phase outbox, bot/telegram.py's push through
+the Tuesday before the 20 June cutoff), the two-phase outbox, bot/channels/telegram/channel.py's push through
 python-telegram-bot over HTTP. At 30 messages/s the limit allows 3,000 in 100 s; the engine paces
 at 28/s (evenly spaced, never a burst) to stay clear of 429s. Figures: the time against those
 100 s (ratio), duplicates (must be 0), 429s (should be 0), and a second tick (must send 0).
@@ -33,7 +33,7 @@ class _Clock:
 
 
 def _database(folder: Path) -> tuple[Path, Path]:
-    from bot.demo import build
+    from bot.cli.demo import build
 
     path, evidence = folder / "bench.sqlite3", folder / "evidence"
     store = build(str(path), str(evidence), date(2025, 6, 10), figures=False)
@@ -49,10 +49,10 @@ def _database(folder: Path) -> tuple[Path, Path]:
 
 async def _run(folder: Path) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from bot.reminders import ReminderEngine
-    from bot.runtime import Runtime
-    from bot.store import SqliteStore
-    from bot.telegram import TelegramSettings, build_application
+    from bot.channels.telegram.channel import TelegramSettings, build_application
+    from bot.reminders.engine import ReminderEngine
+    from bot.run.runtime import Runtime
+    from bot.store.sqlite import SqliteStore
     from handlers.reminders import BANGKOK
     from scoring.loader import load_all
     from tests.standins.telegram_api import TelegramStandIn

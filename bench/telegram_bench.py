@@ -8,7 +8,7 @@ Both run with the same concurrency (updates in flight) and without the send rate
 30 messages/s would cap both at the same figure and hide the handlers' cost). The ratio is full/echo.
 
 The full bot runs as `kpibot run` runs it on this 2-core machine: our aiohttp transport
-(bot/telegram_http.py) and the conversation core in its own process (bot/worker.py). The echo bot
+(bot/channels/telegram/http.py) and the conversation core in its own process (bot/run/process.py). The echo bot
 is python-telegram-bot as it comes (its default httpx transport). For the record the bench also
 prints the full bot with the conversation inline (one process) and an echo bot on our transport:
 the second says how much of the margin is the transport.
@@ -30,12 +30,12 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
-from bot.demo import DISTRICTS, build
-from bot.runtime import Runtime
-from bot.store import SqliteStore
-from bot.telegram import TelegramChannel, TelegramSettings
-from bot.telegram_http import AiohttpRequest
-from bot.worker import WorkerSpec
+from bot.channels.telegram.channel import TelegramChannel, TelegramSettings
+from bot.channels.telegram.http import AiohttpRequest
+from bot.cli.demo import DISTRICTS, build
+from bot.run.process import WorkerSpec
+from bot.run.runtime import Runtime
+from bot.store.sqlite import SqliteStore
 from handlers.nlu import warm_up
 from scoring.loader import load_all
 from tests.standins.telegram_api import SentMessage, TelegramStandIn
@@ -147,7 +147,7 @@ async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _echo_bot(users: list[int], ours: bool = False) -> tuple[int, float]:
-    """PTB as it comes (httpx), or with `ours`: on bot/telegram_http.py's aiohttp transport."""
+    """PTB as it comes (httpx), or with `ours`: on bot/channels/telegram/http.py's aiohttp transport."""
     pool = max(8, CONCURRENCY * 2)
     async with TelegramStandIn(token=TOKEN) as api:
         builder = ApplicationBuilder().token(TOKEN).base_url(api.base_url).base_file_url(api.base_file_url)

@@ -3,7 +3,7 @@
 A person registered on Telegram types “ขอรหัสเชื่อมบัญชี” there and gets a short code; on LINE they type
 “เชื่อมบัญชี CODE” and from then on both ids are the same person with one history. Codes are stored
 only as hashes (like invites), expire after 15 minutes and work once. The table comes from migration
-``_v3_channel_links`` in bot/migrations.py.
+``_v3_channel_links`` in bot/store/migrations.py.
 
 ``link_command`` is channel-agnostic: any channel calls it (in the store's owner thread) before the
 handlers, so the same words work on LINE and on Telegram.
@@ -15,14 +15,13 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.store.sqlite import _aware, hash_code, new_code, normalize_code
 from handlers.messages import Incoming, Reply
 from handlers.permissions import ROLE_TH
 from handlers.ports import Person
 
-from .store import _aware, hash_code, new_code, normalize_code
-
 if TYPE_CHECKING:
-    from .store import SqliteStore
+    from bot.store.sqlite import SqliteStore
 
 LINK_TTL = timedelta(minutes=15)
 # “เชื่อมบัญชี ABCD2345”, “เชื่อม บัญชี abcd-2345”, “/link ABCD2345”

@@ -2,7 +2,7 @@
 
 ``plan(store, catalogs, start, end)`` turns the calendar (handlers/calendar.py) and the store's
 submissions into candidate messages whose send time falls in [start, end]; ``due(candidates, now,
-sent)`` picks the ones to send at ``now``. bot/reminders.py runs it on a timer and sends.
+sent)`` picks the ones to send at ``now``. bot/reminders/engine.py runs it on a timer and sends.
 
 The ladder (defaults; a catalog may override with a top-level ``reminders:`` mapping, see Config):
 

@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from bot.demo import build
-from bot.line import LineChannel, LineConfig, build_line_app
-from bot.runtime import Runtime
+from bot.channels.line.channel import LineChannel, LineConfig, build_line_app
+from bot.cli.demo import build
+from bot.run.runtime import Runtime
 from scoring.loader import load_all
 from tests.handlers.conftest import BANGKOK, TODAY
 from tests.standins.line_api import Events, LineStandIn, sign, webhook_body

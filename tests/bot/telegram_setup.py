@@ -10,16 +10,16 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.demo import build
-from bot.runtime import Runtime
-from bot.store import SqliteStore
-from bot.telegram import TelegramChannel, TelegramSettings
-from bot.worker import WorkerSpec
+from bot.channels.telegram.channel import TelegramChannel, TelegramSettings
+from bot.cli.demo import build
+from bot.run.process import WorkerSpec
+from bot.run.runtime import Runtime
+from bot.store.sqlite import SqliteStore
 from tests.standins.telegram_api import TelegramStandIn
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 TOKEN = "123456:TEST-kpibot"
-# demo people (bot.demo) and the Telegram user ids the tests give them
+# demo people (bot.cli.demo) and the Telegram user ids the tests give them
 MUEANG_OFFICER, BETONG_OFFICER, PROVINCE_CHIEF, MUEANG_CHIEF, ADMIN = 6, 5, 9, 10, 15
 TG = {MUEANG_OFFICER: 7006, BETONG_OFFICER: 7005, PROVINCE_CHIEF: 7009, MUEANG_CHIEF: 7010, ADMIN: 7015}
 GROUP = -100555

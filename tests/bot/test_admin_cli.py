@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from openpyxl import Workbook
 
-from bot import admin_cli
-from bot.store import SqliteStore
+from bot.cli import admin as admin_cli
+from bot.store.sqlite import SqliteStore
 from handlers.ports import InviteError, Scope
 
 BKK = timezone(timedelta(hours=7))

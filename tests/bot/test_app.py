@@ -12,9 +12,9 @@ from datetime import date
 import aiohttp
 import pytest
 
-from bot.app import serve
-from bot.config import settings
-from bot.demo import build
+from bot.cli.demo import build
+from bot.run.app import serve
+from bot.run.config import settings
 from tests.standins.line_api import Events, LineStandIn, sign, webhook_body
 from tests.standins.telegram_api import TelegramStandIn
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,7 +123,7 @@ def test_catalog_check_exit_codes(capsys, catalog, tmp_path):
 
 
 def test_console_script_runs():
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "catalog", "check"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "bot.cli.main", "catalog", "check"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "errors" in result.stdout
@@ -225,7 +225,7 @@ def test_score_file_step_dates(capsys, tmp_path):
 def test_today_accepts_thai_dates():
     from datetime import date
 
-    from bot.cli import _today
+    from bot.cli.main import _today
 
     assert _today("10 มิ.ย. 68") == _today("๑๐ มิถุนายน ๒๕๖๘") == _today("2025-06-10") == date(2025, 6, 10)
 
@@ -239,9 +239,9 @@ def test_level_by_catalog_id_reads_one_catalog_and_not_the_chat(tmp_path):
         "parsed = []\n"
         "real = loader.parse_catalog\n"
         "loader.parse_catalog = lambda text, file='', base_dir=None: parsed.append(file) or real(text, file, base_dir)\n"
-        "from bot.cli import main\n"
+        "from bot.cli.main import main\n"
         "code = main(['level', 'yala-2568-r2-district-team', '1', '95'])\n"
-        "heavy = [m for m in ('handlers.nlu', 'bot.store', 'pythainlp', 'sqlite_utils') if m in sys.modules]\n"
+        "heavy = [m for m in ('handlers.nlu', 'bot.store.sqlite', 'pythainlp', 'sqlite_utils') if m in sys.modules]\n"
         "print(code, len(parsed), heavy)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def chat(tmp_path: Path, lines: list[str], *args: str) -> str:
     env = {**os.environ, "KPIBOT_VAR": str(tmp_path / "var")}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat", "--db", str(tmp_path / "demo.sqlite3"), "--today", "2025-06-10",
+        [sys.executable, "-m", "bot.cli.main", "chat", "--db", str(tmp_path / "demo.sqlite3"), "--today", "2025-06-10",
          *args],
         input="\n".join(lines) + "\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     assert result.returncode == 0, result.stderr

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import build
-from bot.store import SqliteStore
+from bot.cli.demo import build
+from bot.store.sqlite import SqliteStore
 from handlers.nlu import warm_up
 from scoring.loader import load_all
 
@@ -40,7 +40,7 @@ def console(tmp_path: Path, lines: list[str], user: int = MUEANG_OFFICER) -> str
         build(str(db), str(tmp_path / "evidence"), TODAY, figures=False).close()
     env = {**os.environ, "KPIBOT_VAR": str(tmp_path / "var")}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat", "--db", str(db), "--today", TODAY.isoformat(),
+        [sys.executable, "-m", "bot.cli.main", "chat", "--db", str(db), "--today", TODAY.isoformat(),
          "--user", str(user)],
         input="\n".join(lines) + "\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     assert result.returncode == 0, result.stderr

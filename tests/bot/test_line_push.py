@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import aiohttp
 
-from bot.line import (
+from bot.channels.line.channel import (
     MAX_TEXT,
     NO_CHART_NOTE,
     LineChannel,
@@ -140,7 +140,7 @@ async def test_run_line_serves_the_webhook_from_environment_settings(line_bot: L
     import asyncio
     import socket
 
-    from bot.line import run_line
+    from bot.channels.line.channel import run_line
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.demo import build
+from bot.cli.demo import build
 from bot.linking import LinkError, link_command
 from handlers.messages import Incoming
 from scoring.loader import load_all

@@ -1,4 +1,4 @@
-"""The reminder engine (bot/reminders.py) with a controllable clock and fake channels that record pushes.
+"""The reminder engine (bot/reminders/engine.py) with a controllable clock and fake channels that record pushes.
 
 Real parts: the SQLite store, the Runtime's store thread, the planner; the channels are fakes
 (the Telegram/LINE channels have their own tests against stand-ins; bench/reminders_bench.py
@@ -10,10 +10,10 @@ from datetime import date, datetime, time
 
 import pytest
 
-from bot.demo import build
-from bot.reminders import ReminderEngine, install, outbox, preview, start_scheduler
-from bot.runtime import PushResult, Runtime
-from bot.store import SqliteStore
+from bot.cli.demo import build
+from bot.reminders.engine import ReminderEngine, install, outbox, preview, start_scheduler
+from bot.run.runtime import PushResult, Runtime
+from bot.store.sqlite import SqliteStore
 from handlers.reminders import BANGKOK
 from scoring.loader import load_all
 
@@ -144,7 +144,7 @@ async def test_a_tick_sends_once_and_a_second_tick_sends_nothing(bot):
 
 @pytest.mark.parametrize("idempotent", [False, True], ids=["telegram-like", "line-like"])
 async def test_crash_half_way_through_a_fan_out_then_restart(bot, idempotent):
-    from bot.reminders import due_now
+    from bot.reminders.engine import due_now
     from handlers.reminders import Config
 
     clock = at(date(2025, 6, 20), 8, 1)
@@ -266,7 +266,7 @@ async def test_preview_lists_what_would_be_sent(db, catalogs):
 def test_preview_cli(db, capsys):
     import argparse
 
-    from bot import reminders_cli
+    from bot.cli import reminders as reminders_cli
 
     parser = argparse.ArgumentParser()
     reminders_cli.register(parser.add_subparsers())

@@ -10,8 +10,8 @@ import pytest
 import sqlite_utils
 from PIL import Image
 
-from bot import migrations
-from bot.store import CODE_ALPHABET, CODE_LENGTH, SqliteStore
+from bot.store import migrations
+from bot.store.sqlite import CODE_ALPHABET, CODE_LENGTH, SqliteStore
 from handlers.ports import Agreement, InviteError, NewSubmission, Scope, Store, Unit
 
 BKK = timezone(timedelta(hours=7))
@@ -411,7 +411,7 @@ def test_two_connections_writing_at_once_never_see_database_is_locked(store, off
     """`kpibot run` writes from two processes (the conversation's submissions, the channels' event ids
     and reminders). A write transaction that reads first must not fail when the other side commits in
     between (SQLite's BUSY_SNAPSHOT, which no busy timeout cures): transactions begin IMMEDIATE."""
-    from bot.line import first_delivery
+    from bot.channels.line.channel import first_delivery
 
     other = SqliteStore(tmp_path / "kpibot.sqlite3", tmp_path / "evidence", clock=FixedClock())
     errors: list[BaseException] = []

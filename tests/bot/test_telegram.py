@@ -12,7 +12,7 @@ import io
 import pytest
 from PIL import Image
 
-from bot.telegram import COMMANDS
+from bot.channels.telegram.channel import COMMANDS
 from handlers.nlu import warm_up
 from scoring.loader import load_all
 

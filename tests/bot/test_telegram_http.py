@@ -1,4 +1,4 @@
-"""The aiohttp transport under python-telegram-bot (bot/telegram_http.py): uploads, downloads,
+"""The aiohttp transport under python-telegram-bot (bot/channels/telegram/http.py): uploads, downloads,
 timeouts and network failures as PTB's own errors, and PTB's httpx transport as a fallback."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from PIL import Image
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
-from bot.telegram import TelegramSettings
-from bot.telegram_http import AiohttpRequest, make_request
+from bot.channels.telegram.channel import TelegramSettings
+from bot.channels.telegram.http import AiohttpRequest, make_request
 from handlers.messages import Reply
 from handlers.nlu import warm_up
 from scoring.loader import load_all

@@ -1,4 +1,4 @@
-"""The conversation core in its own process (bot/worker.py): same answers, same database, and a
+"""The conversation core in its own process (bot/run/process.py): same answers, same database, and a
 dead process costs the messages in its hands an apology, never the bot."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.runtime import Runtime
-from bot.store import SqliteStore
-from bot.worker import WorkerSpec
+from bot.run.process import WorkerSpec
+from bot.run.runtime import Runtime
+from bot.store.sqlite import SqliteStore
 from handlers.messages import Attachment, Incoming
 from handlers.nlu import warm_up
 from scoring.loader import load_all

@@ -5,14 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.demo import build
+from bot.cli.demo import build
 from handlers.conversation import Conversation
 from handlers.messages import Attachment, Incoming, Reply
 from scoring.loader import load_all
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 TODAY = date(2025, 6, 10)  # FY2568 round 2: the dates of seed 002 itself
-# people of the demo database, in the order bot.demo creates them
+# people of the demo database, in the order bot.cli.demo creates them
 MUEANG_OFFICER, BETONG_OFFICER, KABANG_OFFICER = 6, 5, 2
 PROVINCE_CHIEF, MUEANG_CHIEF = 9, 10
 COORD_PRASAN, ADMIN = 11, 15

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.store import SqliteStore
+from bot.store.sqlite import SqliteStore
 from handlers.ports import Scope, Unit
 
 from .conftest import Chat

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from bot import parse_cli
+from bot.cli import parse as parse_cli
 from handlers.nlu import understand
 from scoring.loader import load_all
 

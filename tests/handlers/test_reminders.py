@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from bot.demo import build
+from bot.cli.demo import build
 from handlers.calendar import cutoffs, day_off
 from handlers.ports import NewSubmission
 from handlers.reminders import BANGKOK, Config, due, plan

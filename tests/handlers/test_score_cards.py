@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.cli import main
+from bot.cli.main import main
 from handlers.ports import NewSubmission, Unit
 from scoring.evaluate import evaluate
 

@@ -5,7 +5,7 @@ Scheduling: APScheduler, through python-telegram-bot's JobQueue when Telegram ru
 runs (``start_scheduler(runtime)``). The scheduler holds no state: every tick recomputes what is
 due from the store and the catalogs, so a restart loses nothing.
 
-Exactly once, in two phases (table ``reminder_outbox``, see bot/migrations.py):
+Exactly once, in two phases (table ``reminder_outbox``, see bot/store/migrations.py):
 
 1. enqueue: in ONE transaction, ``store.log_reminder(person, deadline_key, stage)`` (unique; a
    second tick or a restart finds it logged) and one ``pending`` outbox row per identity of the
@@ -37,11 +37,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.run.runtime import PushResult, Runtime
+from bot.store.sqlite import SqliteStore
 from handlers.messages import Reply
 from handlers.reminders import BANGKOK, Config, Planned, due, plan
-
-from .runtime import PushResult, Runtime
-from .store import SqliteStore
 
 log = logging.getLogger("kpibot.reminders")
 

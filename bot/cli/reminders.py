@@ -8,12 +8,11 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
+from bot.store.sqlite import SqliteStore
 from handlers.permissions import ROLE_TH
 from handlers.reminders import BANGKOK
 from scoring.loader import load_all
 from scoring.thaidate import format_be
-
-from .store import SqliteStore
 
 
 def _out(text: str) -> None:
@@ -21,8 +20,8 @@ def _out(text: str) -> None:
 
 
 def _db_path(given: str | None) -> Path | None:
-    from .admin_cli import default_db_path
-    from .config import settings
+    from bot.cli.admin import default_db_path
+    from bot.run.config import settings
 
     if given:
         return Path(given)
@@ -33,8 +32,8 @@ def _db_path(given: str | None) -> Path | None:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from .admin_cli import default_evidence_dir
-    from .reminders import outbox, preview
+    from bot.cli.admin import default_evidence_dir
+    from bot.reminders.engine import outbox, preview
 
     path = _db_path(args.db)
     if path is None or not path.exists():

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from bot.run.config import settings
 from handlers import texts
 from scoring.errors import CatalogError, EvaluationError
 from scoring.evaluate import evaluate, primary_input
@@ -21,8 +22,6 @@ from scoring.model import Catalog, Kpi
 from scoring.numbers import decimals_of, fmt, to_arabic_digits
 from scoring.thaidate import format_be, parse_date
 from scoring.totals import applicable_kpis, total
-
-from .config import settings
 
 
 def _out(text: str) -> None:
@@ -307,8 +306,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _open_demo(db: Path, evidence_dir: Path, today: date | None):
-    from .demo import build
-    from .store import SqliteStore
+    from bot.cli.demo import build
+    from bot.store.sqlite import SqliteStore
 
     if db.exists():
         return SqliteStore(db, evidence_dir), False
@@ -316,7 +315,7 @@ def _open_demo(db: Path, evidence_dir: Path, today: date | None):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import build, describe
+    from bot.cli.demo import build, describe
 
     conf = settings()
     db = Path(args.db) if args.db else conf.demo_db
@@ -338,11 +337,10 @@ def _today(text: str | None) -> date | None:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.channels.console import ConsoleChat
+    from bot.cli.demo import describe, first_officer
     from handlers.conversation import Conversation
     from handlers.nlu import warm_up
-
-    from .console import ConsoleChat
-    from .demo import describe, first_officer
 
     conf = settings()
     db = Path(args.db) if args.db else conf.demo_db
@@ -365,7 +363,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         import asyncio
         import logging
 
-        from .app import serve
+        from bot.run.app import serve
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         asyncio.run(serve(conf))
@@ -377,10 +375,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 # Only speed depends on this table: a command not named here makes every module register.
 _OWN_COMMANDS = frozenset({"catalog", "level", "score", "run", "chat", "demo"})
 _COMMAND_MODULES = {
-    "org": "bot.admin_cli", "agreement": "bot.admin_cli", "invite": "bot.admin_cli",
-    "parse": "bot.parse_cli", "reminders": "bot.reminders_cli",
+    "org": "bot.cli.admin", "agreement": "bot.cli.admin", "invite": "bot.cli.admin",
+    "parse": "bot.cli.parse", "reminders": "bot.cli.reminders",
 }
-_ALL_MODULES = ("bot.admin_cli", "bot.parse_cli", "bot.reminders_cli")
+_ALL_MODULES = ("bot.cli.admin", "bot.cli.parse", "bot.cli.reminders")
 
 
 def _command_modules(command: str | None) -> tuple[str, ...]:

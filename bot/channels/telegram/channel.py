@@ -56,11 +56,10 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.channels.base import split_text as _split_text
+from bot.channels.telegram.http import make_request
+from bot.run.runtime import PushResult, Runtime
 from handlers.messages import Attachment, Choice, Incoming, Reply
-
-from .runtime import PushResult, Runtime
-from .telegram_http import make_request
-from .textsplit import split_text as _split_text
 
 log = logging.getLogger("kpibot.telegram")
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -111,7 +110,7 @@ class TelegramSettings:
     rate_limit: bool = True  # AIORateLimiter + per-chat pacing (off only in benchmarks)
     concurrency: int = 8  # updates in flight at once (one at a time per person)
     set_commands: bool = True
-    http: str = "aiohttp"  # PTB's transport: "aiohttp" (bot/telegram_http.py) or "httpx" (PTB's default)
+    http: str = "aiohttp"  # PTB's transport: "aiohttp" (bot/channels/telegram/http.py) or "httpx" (PTB's default)
 
     @classmethod
     def from_env(cls, token: str | None = None, env: dict[str, str] | None = None) -> TelegramSettings:

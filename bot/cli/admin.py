@@ -18,14 +18,13 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.store.sqlite import BANGKOK, SqliteStore
 from handlers.ports import ROLES, Scope, Unit
 from scoring.errors import CatalogError
 from scoring.loader import find_catalog
 from scoring.model import Catalog
 from scoring.numbers import to_arabic_digits
 from scoring.thaidate import format_be
-
-from .store import BANGKOK, SqliteStore
 
 ROLE_TH = {"reporter": "ผู้รายงาน", "chief": "หัวหน้า", "coordinator": "ผู้ประสานงาน", "admin": "ผู้ดูแลระบบ"}
 KIND_TH = {"province": "จังหวัด", "district": "อำเภอ", "group": "กลุ่มงาน"}

@@ -32,6 +32,8 @@ from typing import Any
 
 import sqlite_utils
 
+import bot.store.evidence as ev
+from bot.store.migrations import MIGRATIONS, migrate
 from handlers.ports import (
     ROLES,
     Agreement,
@@ -43,9 +45,6 @@ from handlers.ports import (
     Submission,
     Unit,
 )
-
-from . import evidence as ev
-from .migrations import MIGRATIONS, migrate
 
 BANGKOK = ev.BANGKOK
 UNIT_KINDS = ("province", "district", "group")
@@ -442,13 +441,13 @@ class SqliteStore:
 
     def create_link_code(self, person_id: int) -> str:
         """A one-time code (15 minutes) with which this person attaches another channel's id."""
-        from .linking import create_link_code
+        from bot.linking import create_link_code
 
         return create_link_code(self, person_id)
 
     def redeem_link_code(self, code: str, channel: str, external_id: str, *, display_name: str | None = None,
                          now: datetime | None = None) -> Person:
-        from .linking import redeem_link_code
+        from bot.linking import redeem_link_code
 
         return redeem_link_code(self, code, channel, external_id, display_name=display_name, now=now)
 

@@ -15,7 +15,7 @@ class Settings:
     telegram_token: str | None
     line_secret: str | None
     line_token: str | None
-    conversation_process: bool = False  # the conversation core in its own process (bot/worker.py)
+    conversation_process: bool = False  # the conversation core in its own process (bot/run/process.py)
 
     @property
     def evidence_dir(self) -> Path:

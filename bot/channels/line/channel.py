@@ -68,10 +68,9 @@ from linebot.v3.webhooks import (
     UnfollowEvent,
 )
 
+from bot.channels.base import split_text as _split_text
+from bot.run.runtime import PushResult, Runtime
 from handlers.messages import Attachment, Choice, Incoming, Reply
-
-from .runtime import PushResult, Runtime
-from .textsplit import split_text as _split_text
 
 log = logging.getLogger("kpibot.line")
 BANGKOK = ZoneInfo("Asia/Bangkok")

@@ -4,7 +4,7 @@ Three ways to run the handlers, one behaviour:
 - inline (the default): on the event loop itself; a message costs about a millisecond of Python
   and SQLite (WAL) work. The store guards its connection with a lock, so a thread that must touch
   it (tests, admin tools) still may.
-- `worker=WorkerSpec(...)`: in a child process (bot/worker.py), so the channels and the
+- `worker=WorkerSpec(...)`: in a child process (bot/run/process.py), so the channels and the
   conversation core use two cores; `kpibot run` does this on a machine with more than one core.
   The parent keeps its own connection for the channels' look-ups and the reminders.
 - `threaded=True`: the store in one worker thread, for a slow disk. Measured half the throughput
@@ -20,12 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from bot.run.process import ConversationProcess, WorkerSpec
+from bot.store.sqlite import SqliteStore
 from handlers.conversation import Conversation
 from handlers.messages import Incoming, Reply
 from scoring.model import Catalog
-
-from .store import SqliteStore
-from .worker import ConversationProcess, WorkerSpec
 
 log = logging.getLogger("kpibot")
 T = TypeVar("T")
@@ -76,7 +75,7 @@ class Runtime:
 
     def _handle(self, msg: Incoming) -> list[Reply]:
         """In the owner thread: “เชื่อมบัญชี CODE” (any channel) first, then the conversation."""
-        from .linking import link_command
+        from bot.linking import link_command
 
         replies = link_command(self.store, msg)
         return replies if replies is not None else self.conversation.handle(msg)

@@ -7,26 +7,25 @@ import contextlib
 import logging
 import signal
 
+from bot.run.config import Settings
+from bot.run.process import WorkerSpec
+from bot.run.runtime import Runtime
+from bot.store.sqlite import SqliteStore
 from scoring.loader import load_all
-
-from .config import Settings
-from .runtime import Runtime
-from .store import SqliteStore
-from .worker import WorkerSpec
 
 log = logging.getLogger("kpibot")
 
 
 async def serve(conf: Settings, stop: asyncio.Event | None = None) -> None:
     """Run every configured channel with one Runtime until SIGINT/SIGTERM or `stop`. With a second core
-    the conversation core runs in its own process (bot/worker.py; KPIBOT_CONVERSATION=inline keeps it here).
+    the conversation core runs in its own process (bot/run/process.py; KPIBOT_CONVERSATION=inline keeps it here).
 
     Reminders run on APScheduler on this same loop: python-telegram-bot's JobQueue when Telegram runs,
     else a plain AsyncIOScheduler; either way they go out through every running channel.
     """
-    from .line import LineConfig, run_line
-    from .reminders import install, start_scheduler
-    from .telegram import run_telegram
+    from bot.channels.line.channel import LineConfig, run_line
+    from bot.channels.telegram.channel import run_telegram
+    from bot.reminders.engine import install, start_scheduler
 
     worker = WorkerSpec(str(conf.db), str(conf.evidence_dir)) if conf.conversation_process else None
     runtime = Runtime(lambda: SqliteStore(conf.db, conf.evidence_dir), load_all(), worker=worker)

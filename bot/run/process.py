@@ -187,11 +187,10 @@ class ConversationProcess:
 # -- the child -------------------------------------------------------------------------------------
 def _child_main(conn: Connection, spec: WorkerSpec, catalogs: dict[str, Catalog]) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s [conversation] %(message)s")
+    from bot.linking import link_command
+    from bot.store.sqlite import SqliteStore
     from handlers.conversation import Conversation
     from handlers.nlu import warm_up
-
-    from .linking import link_command
-    from .store import SqliteStore
 
     warm_up()
     store = SqliteStore(Path(spec.db), Path(spec.evidence_dir))

@@ -194,7 +194,7 @@ def _v3_channel_links(db: sqlite_utils.Database) -> None:
 
 
 def _reminder_outbox(db: sqlite_utils.Database) -> None:
-    """Reminders sent in two phases (bot/reminders.py): pending -> sending -> sent (or blocked,
+    """Reminders sent in two phases (bot/reminders/engine.py): pending -> sending -> sent (or blocked,
     failed, unknown, expired), one row per (reminder, identity), with a fixed idempotency key."""
     for sql in [
         """CREATE TABLE reminder_outbox (

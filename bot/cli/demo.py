@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.store.sqlite import SqliteStore
 from handlers.agreements import monthly
 from handlers.ports import NewSubmission, Scope, Unit
 from scoring.conditions import Condition, Missing
@@ -19,8 +20,6 @@ from scoring.model import Kpi
 from scoring.numbers import step
 from scoring.targets import target_value
 from scoring.thaidate import fiscal_year_be
-
-from .store import SqliteStore
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 PROVINCE = Unit("yala", "ยะลา", "province", None, {"staff": 14})

@@ -1,0 +1,1 @@
+"""LINE: line-bot-sdk v3, webhook server and push (`channel`)."""

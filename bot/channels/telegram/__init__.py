@@ -1,0 +1,1 @@
+"""Telegram: python-telegram-bot over HTTP (`channel`), with our aiohttp transport (`http`)."""
