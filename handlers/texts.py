@@ -73,7 +73,9 @@ def row_level(row: Row) -> str:
     """A KPI's level on a score card: "ระดับ 4", "ยังไม่รายงาน", or "รอระบุกรณี" (a case to choose)."""
     if row.pending is not None:
         return "รอระบุกรณี"
-    return "ยังไม่รายงาน" if row.level is None else f"ระดับ {row.level}"
+    if row.level is None:
+        return "ยังไม่รายงาน"
+    return "ยังไม่ถึงระดับ 1" if row.level == 0 else f"ระดับ {row.level}"
 
 
 def total_brief(result: Total) -> str:

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import sys
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -285,9 +286,41 @@ def score_catalog(catalog: Catalog, data: dict[str, Any], unit: str | None = Non
     return total(catalog, levels, unit=unit, chosen=chosen, variant=variant, cases=cases), evaluations
 
 
+def cmd_score_tiers(catalog: Catalog, data: dict[str, Any], args: argparse.Namespace) -> int:
+    """The agreement under its target-tier model (004 L137-142): `tiers: {KPI: tier}` in the inputs file."""
+    from scoring.tiers import BELOW, tier_total
+
+    reached = {}
+    for ref, tier in (data.get("tiers") or {}).items():
+        kpi = catalog.kpi_for(str(ref), args.unit or data.get("unit"))
+        reached[kpi.id if kpi is not None else str(ref)] = str(tier)
+    result = tier_total(catalog, reached, unit=args.unit or data.get("unit"), variant=data.get("variant"))
+    if args.json:
+        _out(json.dumps(asdict(result), ensure_ascii=False, indent=2, default=str))
+        return 0
+    names = {t.id: t.th for t in catalog.target_tiers.tiers} | {BELOW: "ไม่ผ่านขั้นต้น"}  # type: ignore[union-attr]
+    _out(f"{catalog.title} — แบบขั้นเป้าหมาย" + (f" ({result.variant})" if result.variant else ""))
+    _out("ข้อ	น้ำหนัก	ขั้นที่ได้	คะแนน	ตัวชี้วัด")
+    for r in result.rows:
+        tier = "ยังไม่รายงาน" if r.tier is None else names.get(r.tier, r.tier)
+        earned = "-" if r.earned is None else fmt(r.earned, 2)
+        _out(f"{r.number or r.kpi}	{fmt(r.weight)}	{tier}	{earned}	{r.name[:60]}")
+    if result.band_basis == "score":
+        _out(f"รวม {fmt(result.score100, 2)} คะแนน ({result.band})")
+    else:
+        _out(f"รวม {fmt(result.score100, 2)} คะแนน จากน้ำหนักรวม {fmt(result.weights_total)} · "
+             f"คิดเทียบน้ำหนักที่มี {fmt(result.normalised100, 2)} ({result.band} คิดเทียบน้ำหนักที่มี)")
+    if not result.complete:
+        _out(f"คะแนนเท่าที่มี ยังไม่ครบ (ยังไม่รายงาน {len(result.missing)} ตัวชี้วัด): "
+             f"ขณะนี้ {fmt(result.worst100, 2)} สูงสุดที่ยังเป็นไปได้ {fmt(result.best100, 2)} คะแนน")
+    return 0
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     catalog = resolve_catalog(args.catalog)
     data = load_inputs_file(args.inputs)
+    if args.model == "tiers":
+        return cmd_score_tiers(catalog, data, args)
     result, evaluations = score_catalog(catalog, data, args.unit)
     if args.json:
         out = result.to_dict()
@@ -436,6 +469,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sc.add_argument("catalog")
     sc.add_argument("--inputs", required=True, metavar="FILE.yaml")
     sc.add_argument("--unit")
+    sc.add_argument("--model", choices=("levels", "tiers"), default="levels",
+                    help="levels: the catalog's own levels 1-5 (default); tiers: its target-tier model "
+                         "(target_tiers:), from `tiers: {KPI: base|standard|high|below}` in the inputs file")
     sc.add_argument("--json", action="store_true")
     sc.set_defaults(func=cmd_score)
 

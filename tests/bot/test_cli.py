@@ -290,3 +290,19 @@ def test_score_003_team_kpi4_without_a_case_is_incomplete_and_names_the_case(cap
     data = json.loads(out)
     assert data["pending"] == {} and next(r for r in data["rows"] if r["kpi"] == "t4")["level"] == 3
     assert data["weighted_sum"] == "120"  # 75 + 15 × 3
+
+
+def test_score_under_the_target_tier_model(capsys, tmp_path):
+    # 004:L137-142: high tier = 100 % of the weight, standard 75 %, base 50 %, below base 0. §6.2 weights of
+    # KPIs 1-4 are 15/20/15/20: 15 + 20 × 0.75 + 15 × 0.5 + 0 = 37.50; KPIs 5, 6 (15 each) not reported:
+    # at best 37.50 + 30 = 67.50.
+    inputs = tmp_path / "tiers.yaml"
+    inputs.write_text("tiers:\n  1: high\n  2: standard\n  3: base\n  4: below\n", encoding="utf-8")
+    code, out, _ = run(capsys, "score", "dsdw-2566-r2-department", "--inputs", str(inputs), "--model", "tiers")
+    assert code == 0
+    assert "ค่าเป้าหมายมาตรฐาน\t15.00" in out and "ไม่ผ่านขั้นต้น\t0.00" in out
+    assert "รวม 37.50 คะแนน" in out and "สูงสุดที่ยังเป็นไปได้ 67.50 คะแนน" in out
+    code, out, _ = run(capsys, "score", "dsdw-2566-r2-department", "--inputs", str(inputs), "--model", "tiers",
+                       "--json")
+    data = json.loads(out)
+    assert (data["score100"], data["best100"], data["missing"]) == ("37.50", "67.50", ["d5", "d6"])
