@@ -37,7 +37,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "growth": ("รายได้เพิ่ม", "เพิ่มขึ้น", "โต", "growth", "รายได้", "ยอดขาย"),
     "overdue": ("ค้างชำระ", "เกินกำหนด", "หนี้ค้าง", "overdue", "หนี้เสีย", "b"),
     "total": ("ลูกหนี้คงเหลือ", "คงเหลือ", "ลูกหนี้ทั้งหมด", "หนี้ทั้งหมด", "total", "a"),
-    "spent": ("ใช้จ่าย", "เบิกจ่าย", "เบิกได้", "จ่ายได้", "ใช้ไป", "เบิกไป", "spent", "จ่ายไป", "ใช้แล้ว"),
+    "spent": ("ใช้จ่าย", "เบิกจ่าย", "เบิกได้", "จ่ายได้", "ใช้ไป", "เบิกไป", "spent", "จ่ายไป", "ใช้แล้ว", "เบิก"),
     "allocated": ("จัดสรร", "ได้รับ", "งบทั้งหมด", "ทั้งหมด", "วงเงิน", "allocated", "budget", "งบประมาณทั้งหมด"),
     "households": ("ครัวเรือน", "หลังคาเรือน", "ราย", "คน"),
     "members": ("สมาชิก", "สมัคร", "members", "สมาชิกใหม่"),
@@ -54,7 +54,7 @@ _PAIR = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9_]*)\s*[=:：]\s*$")
 _GENERIC = frozenset({"ร้อยละ", "จำนวน", "ของ", "การ", "ที่", "และ", "ได้", "ใน", "ทั้ง", "ปี", "ให้", "จาก"})
 # "X จาก Y", "X/Y", "Y ทั้งหมด": Y is the base (denominator) of the KPI's derived percent
 _BASE_BEFORE = re.compile(r"(?:จาก(?!การ)[^\d/]{0,30}|/\s*|(?:ทั้งหมด|ทั้งสิ้น|เป้าหมาย|เป้า)\s*[=:]?\s*)$")
-_PART_AFTER = re.compile(r"^\s*(?:\S{0,12}\s*)?(?:จาก|/\s*\d)")
+_PART_AFTER = re.compile(r"^\s*(?:\S{0,12}\s*)?(?:จาก|/(?:\s*\d|$))")  # "17/20": the part
 _PER_MONTH = re.compile(r"เดือนละ|ต่อเดือน|/เดือน|ต่อ\s*เดือน")
 _TOTAL_BEFORE = re.compile(r"(?:รวม|รวมเป็น|รวมทั้งสิ้น|ทั้งหมดรวม)\s*$")
 _NEGATIVE = re.compile(r"(?:ลดลง|ติดลบ|ลบ)\s*$")
@@ -189,7 +189,7 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
     # a KPI alias that is also one input's own word ("ผ้าไทย") tells that input from the others: kept
     claimed = {compact(basic(w)) for inp in numeric for w in inp.aliases}
     aliases = sorted({basic(a) for a in (alias_words if alias_words is not None else kpi.aliases)
-                      if compact(basic(a)) not in claimed}, key=len, reverse=True)
+                      if not any(compact(basic(a)) in c for c in claimed)}, key=len, reverse=True)
     parts, bases = _roles(kpi)
     base_names = bases | {n for expr in kpi.derive.values() for n in expr.names if n in kpi.constants}
     # 1. key=value with the input id ("overdue=489204.87")
@@ -369,7 +369,7 @@ def _assign(values: list[Found], labels: list[str], units: list[str | None], rol
                 continue
             strength: float = _match(plain, lex[inp.id])
             if strength and any(compact(basic(a)) in compact(plain) for a in inp.aliases):
-                strength += 0.05  # the catalog's own word for this figure ("ดาวน์โหลด" of the downloads)
+                strength += 1  # the catalog's own word for this figure ("ดาวน์โหลด" of the downloads)
             how = "คำกำกับ"
             # (a small bare number after the KPI's name, "นวัตวิถี 4", could be any of its counts: asked)
             if not strength and (unit is not None or f.value.percent or f.value.value > 100) \

@@ -215,7 +215,8 @@ def understand(
             # "ตชว.7 ต้องรายงานทุกวันที่เท่าไหร่": a question about reporting, not a report
             intent = "deadlines" if _WHEN.search(flat) or (dated and day) else ("criteria" if candidates else "help")
             notes.append("question")
-        if _chatter(flat, noisy) and intent in (None, "report", "score", "deadlines", "criteria") and not refs:
+        if _chatter(flat, noisy) and intent in (None, "report", "score", "deadlines", "criteria") and not refs \
+                and not (candidates and any(f.value.percent for f in found)):
             notes.append("not_a_report")  # "เงินเดือนออกวันไหนน้า 555", "มีอบรม … ใครว่างไปได้บ้าง"
             intent = "chat"
         if intent is None and candidates and not found and _NOW.search(flat):
@@ -228,9 +229,11 @@ def understand(
             notes.append("steps_named")
         if intent is None and candidates:
             if question:
-                intent = "deadlines" if _WHEN.search(flat) else "criteria"
+                intent = "deadlines" if _WHEN.search(flat) or (dated and day) else "criteria"
                 notes.append("question")
-            elif _chatter(flat, noisy) or (not found and _talk(flat, candidates, kpis, subject_text)):
+            elif (_chatter(flat, noisy) and not any(f.value.percent for f in found)) \
+                    or (not found and _talk(flat, candidates, kpis, subject_text)):
+                # ("คนที่อบรมแล้วมีรายได้เพิ่ม 90%": a KPI with a percent is a report, though อบรม is a chat word)
                 notes.append("not_a_report")
             else:
                 intent = "report"
@@ -310,7 +313,7 @@ _WHEN = re.compile(r"วันไหน|วันที่เท่า|ทุก
 _CHAT = re.compile(r"อบรม|ประชุม|สัมมนา|ขอเชิญ|เชิญชวน|กำหนดการ|นัดหมาย|ศาลากลาง|ห้องประชุม|ขอบคุณ|ขอบใจ|สวัสดี"
                    r"|ฝันดี|อรุณสวัสดิ์|บัตรเครดิต|เงินเดือน|ส่วนตัว|ผมเอง|ของผม|ของฉัน|ของหนู|^ผม|ฉัน|หนี้บ้าน|ผ่อนรถ"
                    r"|ฮ่าๆ|ฮ่า|อิอิ|lol|ข่าวดี|ยินดีด้วย|แจ้งเพื่อทราบ|กินข้าว|ไปเที่ยว|ใครว่าง|ไปด้วยกัน"
-                   r"|ใครไป|ไปงาน|งานบวช|งานแต่ง|ลาป่วย|ลากิจ|อากาศ|องศา|ราคา|ฝากซื้อ|ดีใจ|เหนื่อย")
+                   r"|ใครไป|ไปงาน|งานบวช|งานแต่ง|ลาป่วย|ลากิจ|อากาศ|องศา|ราคา|ฝากซื้อ|ดีใจ|เหนื่อย|ติดต่อ|เบี้ยเลี้ยง")
 _REPORTY = re.compile(r"ได้|แล้ว|ผล|ยอด|เดือน|=|%")
 
 

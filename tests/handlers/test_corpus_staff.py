@@ -9,6 +9,7 @@ with figures placed, and a figure is never placed in an input whose unit contrad
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -20,12 +21,18 @@ import yaml
 from handlers.nlu import understand, warm_up
 from scoring.loader import load_all
 
-CORPUS = yaml.safe_load((Path(__file__).parent / "corpus_staff.yaml").read_text(encoding="utf-8"))
-FLOOR = 0.97  # fully right, measured (97.3 % at this commit); raise it as the understanding improves
+HERE = Path(__file__).parent
+# corpus file -> floor of "fully right" (it may only rise). corpus_staff_2.yaml (200 messages) was written later
+# by someone who had not read the understanding code: 82.0 % on first reading, then the general fixes
+# its misses showed (92.5 %); corpus_staff.yaml (699): 97.3 %.
+FLOORS = {"corpus_staff.yaml": 0.97, "corpus_staff_2.yaml": 0.90}
+CORPUS_FILE = os.environ.get("CORPUS_FILE", "corpus_staff.yaml")  # tools re-use read/want/compare on either
+CORPUS = yaml.safe_load((HERE / CORPUS_FILE).read_text(encoding="utf-8"))
 
 
-def _cases() -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    return [(section, m) for section in CORPUS["sections"] for m in section["messages"]]
+def _cases(corpus: dict[str, Any] | None = None) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    corpus = corpus if corpus is not None else CORPUS
+    return [(section, m) for section in corpus["sections"] for m in section["messages"]]
 
 
 @pytest.fixture(scope="module")
@@ -111,12 +118,13 @@ def _level(catalogs, section: dict[str, Any], kpi_id: str, inputs: dict[str, str
         return None
 
 
-def test_accuracy_floor_and_safety(catalogs):
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_accuracy_floor_and_safety(catalogs, name):
     wrong: list[str] = []
     unsafe: list[str] = []
     needless = 0
     wrong_level: list[str] = []
-    cases = _cases()
+    cases = _cases(yaml.safe_load((HERE / name).read_text(encoding="utf-8")))
     for section, message in cases:
         got, wanted = read(section, message, catalogs), want(message)
         diff = compare(got, wanted)
@@ -137,4 +145,4 @@ def test_accuracy_floor_and_safety(catalogs):
           f"needless questions back {needless / len(cases):.1%}, cards with a wrong level {len(wrong_level)}")
     assert not unsafe, "\n".join(unsafe)
     assert not wrong_level, "\n".join(wrong_level)
-    assert right >= FLOOR, "\n".join(wrong)
+    assert right >= FLOORS[name], "\n".join(wrong)
