@@ -16,7 +16,6 @@ import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -37,9 +36,9 @@ from bot.run.runtime import Runtime
 from bot.store.sqlite import SqliteStore
 from handlers.nlu import warm_up
 from scoring.loader import load_all
+from scoring.thaidate import BANGKOK
 from tests.standins.line_api import Events, LineStandIn, sign, webhook_body
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 SECRET = "bench-secret"
 TODAY = date(2025, 6, 10)
 USERS = 24

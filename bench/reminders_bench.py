@@ -28,7 +28,7 @@ class _Clock:
     def __init__(self, moment: datetime):
         self.moment = moment
 
-    def now(self) -> datetime:
+    def __call__(self) -> datetime:  # a handlers.ports.Clock
         return self.moment
 
 
@@ -53,8 +53,8 @@ async def _run(folder: Path) -> None:
     from bot.reminders.engine import ReminderEngine
     from bot.run.runtime import Runtime
     from bot.store.sqlite import SqliteStore
-    from handlers.reminders import BANGKOK
     from scoring.loader import load_all
+    from scoring.thaidate import BANGKOK
     from tests.standins.telegram_api import TelegramStandIn
 
     t0 = time.perf_counter()

@@ -24,7 +24,6 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
@@ -38,9 +37,9 @@ from bot.run.runtime import Runtime
 from bot.store.sqlite import SqliteStore
 from handlers.nlu import warm_up
 from scoring.loader import load_all
+from scoring.thaidate import BANGKOK
 from tests.standins.telegram_api import SentMessage, TelegramStandIn
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 TOKEN = "42:BENCH"
 USERS_PER_DISTRICT = 5  # 40 reporters
 CYCLES = 6  # per user; 3 updates each

@@ -1,7 +1,7 @@
 """The deadline calendar: what is due when, for a unit's KPIs, with Thai working days.
 
 One calendar for everything that talks about dates: "กำหนดส่ง" shows it, "ยังไม่ส่ง" and the
-reminder ladder (handlers/reminders.py) use the same cutoffs and the same period rule
+reminder ladder (handlers/reminders/) use the same cutoffs and the same period rule
 (agreements.period_for). Sources:
 
 - monthly measuring days (``measure: {every: month, day: 20}``): one cutoff per month of the

@@ -5,9 +5,12 @@ Records are plain frozen dataclasses so handlers never see a database row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
+
+from scoring.thaidate import BANGKOK
 
 ROLES = ("reporter", "chief", "coordinator", "admin")
 
@@ -117,7 +120,19 @@ class InviteError(Exception):
         super().__init__(reason)
 
 
+class LinkError(Exception):
+    """A link code that cannot be used: reason "unknown", "used", "expired" or "taken"."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
 class Store(Protocol):
+    """Every method the conversation (handlers/**) calls on its store; tests/test_architecture.py
+    fails when a call is not declared here."""
+
+
     # people and identities
     def person_by_identity(self, channel: str, external_id: str) -> Person | None: ...
     def person(self, person_id: int) -> Person | None: ...
@@ -127,6 +142,11 @@ class Store(Protocol):
                       scopes: tuple[Scope, ...] = ()) -> str: ...
     def redeem_invite(self, code: str, channel: str, external_id: str, display_name: str,
                       now: datetime) -> Person: ...
+    # one person on several channels (handlers/linking.py): one-time codes, 15 minutes
+    def identities(self, person_id: int) -> list[tuple[str, str]]: ...
+    def create_link_code(self, person_id: int, *, now: datetime | None = None) -> str: ...
+    def redeem_link_code(self, code: str, channel: str, external_id: str, *, display_name: str | None = None,
+                         now: datetime | None = None) -> Person: ...  # raises LinkError
 
     # organisation and agreements
     def unit(self, unit_id: str) -> Unit | None: ...
@@ -146,6 +166,8 @@ class Store(Protocol):
                      mime_hint: str | None = None) -> Evidence: ...
     def evidence_for(self, unit_id: str, catalog_id: str, kpi_id: str,
                      period: str | None = None) -> list[Evidence]: ...
+    def keep_file(self, data: bytes) -> str: ...  # bytes kept before they are evidence; returns their sha256
+    def kept_file(self, sha256: str) -> bytes: ...  # raises FileNotFoundError when gone
 
     # conversation state and settings
     def get_state(self, chat_key: str) -> dict[str, Any] | None: ...
@@ -153,5 +175,11 @@ class Store(Protocol):
     def set_reminders(self, person_id: int, mode: str, until: datetime | None = None) -> None: ...
 
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...
+Clock = Callable[[], datetime]
+"""The one clock type: "now" as an aware datetime in Asia/Bangkok (scoring.thaidate.BANGKOK). The store,
+the reminder engine, the channels and the CLI receive one; tests pass a controllable one."""
+
+
+def system_clock() -> datetime:
+    """The real clock (the default Clock)."""
+    return datetime.now(BANGKOK)

@@ -98,7 +98,7 @@ def comparison_decimals(kpi: Kpi) -> dict[str, int]:
     two-stage part's bands on their own). Everything else is compared at DEFAULT_DECIMALS.
     """
     constants = dict(kpi.constants)
-    table = gapped_ranges((c for lv in kpi.rubric.levels for c in _all_conditions(lv)), constants)
+    table = gapped_ranges((c for lv in kpi.rubric.levels for c in all_conditions(lv)), constants)
     if kpi.rubric.parts:
         # a two-stage score is a sum or mean of printed sub-scores, not a measurement: a total that
         # falls between two levels' ranges (6.5 between "5..6" and "7..9") stays in no level, as printed
@@ -106,7 +106,7 @@ def comparison_decimals(kpi: Kpi) -> dict[str, int]:
     for part in kpi.rubric.parts:
         table.update(gapped_ranges((b.when for b in part.bands), constants))
     if kpi.decimals is not None:
-        keys = {c.key for lv in kpi.rubric.levels for c in _all_conditions(lv)}
+        keys = {c.key for lv in kpi.rubric.levels for c in all_conditions(lv)}
         keys |= {b.when.key for p in kpi.rubric.parts for b in p.bands}
         table = {k: kpi.decimals for k in keys if k is not None}
     return table
@@ -121,7 +121,8 @@ def rubric_decimals(kpi: Kpi, subject: str | None = None) -> int:
     return comparison_decimals(kpi).get(key or "", DEFAULT_DECIMALS)
 
 
-def _all_conditions(level: Level) -> list[Condition]:
+def all_conditions(level: Level) -> list[Condition]:
+    """Every condition of a level: its own and those of each branch (scoring/lint.py checks them too)."""
     conds = list(level.conditions)
     for b in level.branches:
         conds.extend(b.all)
@@ -524,7 +525,7 @@ def primary_input(kpi: Kpi) -> str | None:
         return "level"
     counts: dict[str, int] = {}
     for lv in kpi.rubric.levels:
-        for c in _all_conditions(lv):
+        for c in all_conditions(lv):
             if c.subject and (kpi.input(c.subject) is not None):
                 counts[c.subject] = counts.get(c.subject, 0) + 1
     for part in kpi.rubric.parts:
@@ -540,7 +541,7 @@ def better_direction(kpi: Kpi) -> dict[str, str]:
     """Per input, "higher" or "lower" is better, read off the top level that compares it."""
     direction: dict[str, str] = {}
     for lv in sorted(kpi.rubric.levels, key=lambda x: -x.level):
-        for c in _all_conditions(lv):
+        for c in all_conditions(lv):
             name = c.subject
             if name and name not in direction and c.kind == "compare" and c.op != "=":
                 direction[name] = "lower" if c.op in ("<", "<=") else "higher"
@@ -574,7 +575,7 @@ def _dup(n: Needed, others: list[Needed]) -> bool:
 
 def _uses(rubric: Rubric, name: str) -> bool:
     for lv in rubric.levels:
-        for c in _all_conditions(lv):
+        for c in all_conditions(lv):
             if name in c.names:
                 return True
     return False

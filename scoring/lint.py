@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from .conditions import Condition
 from .errors import Problem
-from .evaluate import _all_conditions, rubric_decimals
+from .evaluate import all_conditions, rubric_decimals
 from .model import Catalog, Kpi, Level
 from .numbers import fmt, step
 from .targets import mismatches
@@ -66,7 +66,7 @@ def _references(catalog: Catalog, file: str) -> list[Problem]:
                 out.append(_err(file, kpi.line, f"{where}: สูตร {name} ใช้ชื่อ “{n}” ที่ไม่ได้ประกาศใน inputs",
                                 f"KPI {kpi.id}: derive {name} uses undeclared {n!r}", "unknown_name"))
         for lv in kpi.rubric.levels:
-            for cond in _all_conditions(lv):
+            for cond in all_conditions(lv):
                 for n in cond.names - known:
                     out.append(_err(file, lv.line or kpi.line,
                                     f"{where} ระดับ {lv.level}: “{n}” ไม่ได้ประกาศใน inputs",

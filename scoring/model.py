@@ -348,7 +348,7 @@ class Catalog(Strict):
     deadlines: tuple[Deadline, ...] = ()
     notes: tuple[Note, ...] = ()
     kpis: tuple[Kpi, ...]
-    reminders: dict[str, Any] | None = None  # reminder ladder overrides (handlers/reminders.py Config)
+    reminders: dict[str, Any] | None = None  # reminder ladder overrides (handlers/reminders/config.py)
 
     @model_validator(mode="after")
     def _check(self) -> Catalog:

@@ -5,12 +5,18 @@ an inputs file: "2024-07-31", "2567-07-31" (a year from 2400 is BE), "31/07/2567
 "๓๑ กรกฎาคม ๒๕๖๗", "31 ก.ค. พ.ศ. 2567". The year must be written: a date without one is refused
 rather than guessed. The month words and the year rule are the ones the chat understanding uses
 (handlers/nlu/dates.py imports them from here), so the CLI and the chat read dates alike.
+
+``BANGKOK`` is the one time zone of the project (Thailand keeps no daylight saving time): every
+floor imports it from here, and every clock (``handlers.ports.Clock``) returns times in it.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
+from zoneinfo import ZoneInfo
+
+BANGKOK = ZoneInfo("Asia/Bangkok")  # the one time zone constant: import it, never define another
 
 MONTHS_FULL = (
     "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",

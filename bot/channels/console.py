@@ -10,29 +10,27 @@ from __future__ import annotations
 
 import mimetypes
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 from handlers.conversation import Conversation
 from handlers.messages import Attachment, Choice, Incoming, Reply
 from handlers.permissions import ROLE_TH
-from handlers.ports import Store
-
-BANGKOK = ZoneInfo("Asia/Bangkok")
+from handlers.ports import Clock, Store, system_clock
+from scoring.thaidate import BANGKOK
 
 
 class ConsoleChat:
     def __init__(self, store: Store, conversation: Conversation, user: int, today: date | None = None,
-                 out: TextIO | None = None, clock: Callable[[], datetime] | None = None):
+                 out: TextIO | None = None, clock: Clock | None = None):
         self.store = store
         self.conversation = conversation
         self.user = user
         self.today = today
         self.out = out or sys.stdout
-        self.clock = clock or (lambda: datetime.now(BANGKOK))
+        self.clock: Clock = clock or system_clock
         self.choices: tuple[Choice, ...] = ()
         self.counter = 0
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -18,13 +17,15 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.store.sqlite import BANGKOK, SqliteStore
+from bot.run.config import settings
+from bot.store.sqlite import SqliteStore
 from handlers.ports import ROLES, Scope, Unit
 from scoring.errors import CatalogError
 from scoring.loader import find_catalog
 from scoring.model import Catalog
 from scoring.numbers import to_arabic_digits
-from scoring.thaidate import format_be
+from scoring.rounds import round_dates
+from scoring.thaidate import BANGKOK, format_be
 
 ROLE_TH = {"reporter": "ผู้รายงาน", "chief": "หัวหน้า", "coordinator": "ผู้ประสานงาน", "admin": "ผู้ดูแลระบบ"}
 KIND_TH = {"province": "จังหวัด", "district": "อำเภอ", "group": "กลุ่มงาน"}
@@ -44,15 +45,15 @@ def _err(text: str) -> None:
 
 
 def var_dir() -> Path:
-    return Path(os.environ.get("KPIBOT_VAR") or "var")
+    return settings().var
 
 
 def default_db_path() -> Path:
-    return Path(os.environ.get("KPIBOT_DB") or var_dir() / "kpibot.sqlite3")
+    return settings().db
 
 
 def default_evidence_dir() -> Path:
-    return var_dir() / "evidence"
+    return settings().evidence_dir
 
 
 def open_store(db: str | Path | None = None) -> SqliteStore:
@@ -169,16 +170,6 @@ def _resolve_catalog(ref: str) -> Catalog:
     if catalog is None:
         raise LookupError(ref)
     return catalog
-
-
-def _round_dates(fiscal_year_be: int, round_: int | None) -> tuple[date, date]:
-    """FY (BE, named by the year it ends) runs 1 Oct - 30 Sep; round 1 to 31 Mar, round 2 from 1 Apr."""
-    end_year = fiscal_year_be - 543
-    if round_ == 1:
-        return date(end_year - 1, 10, 1), date(end_year, 3, 31)
-    if round_ == 2:
-        return date(end_year, 4, 1), date(end_year, 9, 30)
-    return date(end_year - 1, 10, 1), date(end_year, 9, 30)
 
 
 def _parse_day(text: str) -> date:
@@ -528,7 +519,8 @@ def cmd_agreement_assign(args: argparse.Namespace) -> int:
     if catalog.period is not None and fiscal_year == catalog.fiscal_year and round_ == catalog.round:
         start, end = catalog.period.start, catalog.period.end
     else:
-        start, end = _round_dates(fiscal_year, round_)
+        period = round_dates(fiscal_year, round_)
+        start, end = period.start, period.end
     start, end = args.start or start, args.end or end
     try:
         chosen = _choices(catalog, args.choose)
@@ -607,8 +599,7 @@ def _cases(catalog: Catalog, pairs: list[str]) -> dict[str, str]:
 
 
 def telegram_link(code: str) -> str:
-    bot = os.environ.get("KPIBOT_TELEGRAM_USERNAME") or "kpibot"
-    return f"https://t.me/{bot.lstrip('@')}?start={code}"
+    return f"https://t.me/{settings().telegram_username}?start={code}"
 
 
 def cmd_invite_create(args: argparse.Namespace) -> int:

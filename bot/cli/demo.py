@@ -7,21 +7,20 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.store.sqlite import SqliteStore
 from handlers.agreements import monthly
-from handlers.ports import NewSubmission, Scope, Unit
+from handlers.ports import NewSubmission, Scope, Unit, system_clock
 from scoring.conditions import Condition, Missing
 from scoring.errors import EvaluationError
 from scoring.evaluate import evaluate
 from scoring.loader import load_all
 from scoring.model import Kpi
 from scoring.numbers import step
+from scoring.rounds import round_of
 from scoring.targets import target_value
-from scoring.thaidate import fiscal_year_be
+from scoring.thaidate import BANGKOK
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 PROVINCE = Unit("yala", "ยะลา", "province", None, {"staff": 14})
 DISTRICTS = [  # (id, Thai name, staff)
     ("yala-krongpinang", "กรงปินัง", 2), ("yala-kabang", "กาบัง", 2), ("yala-thanto", "ธารโต", 3),
@@ -35,15 +34,6 @@ GROUPS = [("ประสานฯ", "นางวรรณา ประสาน
 CATALOGS = {"district": ["yala-2568-r2-district-team", "yala-2568-r2-district-individual"],
             "province": ["yala-2568-r2-province-team", "yala-2568-r2-province-individual"]}
 FIRST_OFFICER = "yala-mueang"
-
-
-def current_round(today: date) -> tuple[int, int, date, date]:
-    """(fiscal year BE, round, start, end) of the appraisal round containing a day."""
-    fy = fiscal_year_be(today)
-    if today.month >= 10 or today.month <= 3:
-        start_year = today.year if today.month >= 10 else today.year - 1
-        return fy, 1, date(start_year, 10, 1), date(start_year + 1, 3, 31)
-    return fy, 2, date(today.year, 4, 1), date(today.year, 9, 30)
 
 
 def _months(start: date, today: date) -> list[date]:
@@ -112,11 +102,12 @@ def inputs_for_level(kpi: Kpi, level: int, unit: Unit) -> dict[str, Any] | None:
 
 def build(path: str, evidence_dir: str, today: date | None = None, seed: int = 2568,
           figures: bool = True) -> SqliteStore:
-    today = today or datetime.now(BANGKOK).date()
+    today = today or system_clock().date()
     rng = random.Random(seed)
     catalogs = load_all()
     store = SqliteStore(path, evidence_dir)
-    fy, rnd, start, end = current_round(today)
+    current = round_of(today)
+    fy, rnd, start, end = current.fiscal_year, current.number, current.start, current.end
     with store.batch():
         store.put_unit(PROVINCE, actor="demo")
         units = []

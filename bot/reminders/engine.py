@@ -1,4 +1,4 @@
-"""The reminder engine: a periodic tick that sends what the ladder (handlers/reminders.py) says is due.
+"""The reminder engine: a periodic tick that sends what the ladder (handlers/reminders/) says is due.
 
 Scheduling: APScheduler, through python-telegram-bot's JobQueue when Telegram runs
 (``install(job_queue, runtime)``), or a plain ``AsyncIOScheduler`` when only LINE or the console
@@ -7,9 +7,10 @@ due from the store and the catalogs, so a restart loses nothing.
 
 Exactly once, in two phases (table ``reminder_outbox``, see bot/store/migrations.py):
 
-1. enqueue: in ONE transaction, ``store.log_reminder(person, deadline_key, stage)`` (unique; a
-   second tick or a restart finds it logged) and one ``pending`` outbox row per identity of the
-   person on a running channel, with the message text and a fixed idempotency key;
+1. enqueue: the texts are rendered first, outside any transaction; then in ONE transaction
+   (``store.enqueue_reminders``) each reminder is logged (unique; a second tick or a restart finds
+   it logged) with one ``pending`` outbox row per identity of the person on a running channel,
+   carrying the message text and a fixed idempotency key;
 2. send: each row goes ``pending -> sending`` (committed) before the push, then ``sent``,
    ``blocked`` (the person is marked unreachable), or back to ``pending`` with a backoff after an
    error (``failed`` after ``max_attempts``; ``expired`` once no longer useful).
@@ -23,13 +24,15 @@ tried: sent on the next tick) or ``sending`` (the push was in flight). At the ne
 
 Pacing: per channel, evenly spaced pushes below the channel's limit (Telegram 28/s against its 30/s;
 the Telegram channel's own AIORateLimiter also waits out any 429), several in flight at once.
+
+No SQL here: the outbox and log are the store's methods (bot/store/outbox.py). The clock is a
+``handlers.ports.Clock`` (tests pass a controllable one).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
 from collections import deque
 from collections.abc import Iterable
@@ -38,9 +41,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.run.runtime import PushResult, Runtime
+from bot.store.outbox import OutboxEntry, OutboxRow
 from bot.store.sqlite import SqliteStore
 from handlers.messages import Reply
-from handlers.reminders import BANGKOK, Config, Planned, due, plan
+from handlers.ports import Clock, system_clock
+from handlers.reminders import Config, Planned, due, plan
+from scoring.thaidate import BANGKOK
 
 log = logging.getLogger("kpibot.reminders")
 
@@ -48,11 +54,7 @@ DEFAULT_RATES = {"telegram": 28.0, "line": 100.0}  # pushes per second, under ea
 IDEMPOTENT = {"line"}  # channels whose push deduplicates by key
 KEY_NAMESPACE = uuid.UUID("6f1c9a52-5b7e-4d0e-9d55-4b9c1e0a7a11")
 LOOKBACK_DAYS = 10  # how far back a tick looks for reminders still useful after downtime
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(BANGKOK)
+DEFAULT_TICK = 60.0  # seconds between ticks (KPIBOT_REMINDER_TICK, read by bot/run/config.py)
 
 
 @dataclass
@@ -72,45 +74,16 @@ class TickReport:
                 + (f", recovered {self.recovered}" if self.recovered else ""))
 
 
-@dataclass(frozen=True)
-class OutboxRow:
-    id: int
-    person_id: int
-    channel: str
-    external_id: str
-    key: str
-    text: str
-    attempts: int
-
-
 def idempotency_key(person_id: int, deadline_key: str, stage: str, channel: str, external_id: str) -> str:
     return str(uuid.uuid5(KEY_NAMESPACE, f"{person_id}|{deadline_key}|{stage}|{channel}|{external_id}"))
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(BANGKOK).isoformat()
-
-
-def _when(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=BANGKOK)
-
-
-# ---------------------------------------------------------------- store side (runs in the store's thread)
+# ---------------------------------------------------------------- store side (SQL in bot/store/outbox.py)
 
 
 def logged(store: SqliteStore, keys: Iterable[str]) -> set[tuple[int, str, str]]:
     """(person, deadline key, stage) already in reminder_log for these deadline keys."""
-    keys = sorted(set(keys))
-    found: set[tuple[int, str, str]] = set()
-    with store.batch():
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            rows = store.db.execute(
-                f"SELECT person_id, deadline_key, stage FROM reminder_log WHERE deadline_key IN "
-                f"({','.join('?' * len(chunk))})", chunk).fetchall()
-            found |= {(int(r[0]), r[1], r[2]) for r in rows}
-    return found
+    return store.reminders_logged(keys)
 
 
 def due_now(store: SqliteStore, catalogs: Any, now: datetime, config: Config) -> list[Planned]:
@@ -122,89 +95,64 @@ def due_now(store: SqliteStore, catalogs: Any, now: datetime, config: Config) ->
 
 def recover(store: SqliteStore, idempotent: set[str]) -> dict[str, int]:
     """Rows left ``sending`` by a crash: resend where the channel deduplicates, else ``unknown``."""
-    counts: dict[str, int] = {}
-    with store.batch():
-        rows = store.db.execute("SELECT id, channel FROM reminder_outbox WHERE status = 'sending'").fetchall()
-        for row_id, channel in rows:
-            status = "pending" if channel in idempotent else "unknown"
-            store.db.execute("UPDATE reminder_outbox SET status = ?, error = ? WHERE id = ?",
-                             [status, "in flight at a crash", row_id])
-            counts[status] = counts.get(status, 0) + 1
+    counts = store.recover_outbox(idempotent)
     for status, n in counts.items():
         log.warning("reminders: %d message(s) were in flight at a crash -> %s", n, status)
     return counts
 
 
+def entries(store: SqliteStore, messages: list[Planned], channels: set[str], report: TickReport) -> list[OutboxEntry]:
+    """Each message's identities on running channels and its text, rendered here: before, and
+    outside, the write transaction of ``enqueue``."""
+    out = []
+    for message in messages:
+        targets = [(ch, ext) for ch, ext in store.identities(message.person.id) if ch in channels]
+        if not targets:
+            report.no_identity += 1
+            continue
+        pid, key, stage = message.person.id, message.deadline_key, message.stage
+        out.append(OutboxEntry(pid, key, stage, message.until, message.text,
+                               tuple((ch, ext, idempotency_key(pid, key, stage, ch, ext)) for ch, ext in targets)))
+    return out
+
+
 def enqueue(store: SqliteStore, messages: list[Planned], now: datetime, channels: set[str],
             report: TickReport) -> None:
-    """Phase 1, all in one transaction: log each reminder once and queue one row per identity."""
-    with store.batch():
-        for message in messages:
-            targets = [(ch, ext) for ch, ext in store.identities(message.person.id) if ch in channels]
-            if not targets:
-                report.no_identity += 1
-                continue
-            text = message.text
-            if not store.log_reminder(message.person.id, message.deadline_key, message.stage, now,
-                                      channel=",".join(sorted({ch for ch, _ in targets}))):
-                continue  # logged by an earlier tick
-            report.enqueued += 1
-            for channel, external_id in targets:
-                store.db.execute(
-                    "INSERT OR IGNORE INTO reminder_outbox (person_id, deadline_key, stage, channel, external_id, "
-                    "idempotency_key, text, status, created_at, next_attempt_at, until) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-                    [message.person.id, message.deadline_key, message.stage, channel, external_id,
-                     idempotency_key(message.person.id, message.deadline_key, message.stage, channel, external_id),
-                     text, _iso(now), _iso(now), _iso(message.until)])
+    """Phase 1: texts rendered first, then in one transaction each reminder logged once and one row
+    queued per identity."""
+    report.enqueued += store.enqueue_reminders(entries(store, messages, channels, report), now)
 
 
 def pending(store: SqliteStore, now: datetime, channels: set[str]) -> list[OutboxRow]:
     """Rows to push now; rows no longer useful become ``expired``."""
-    out = []
-    with store.batch():
-        rows = store.db.execute(
-            "SELECT id, person_id, channel, external_id, idempotency_key, text, attempts, next_attempt_at, until "
-            "FROM reminder_outbox WHERE status = 'pending' ORDER BY id").fetchall()
-        for r in rows:
-            if _when(r[8]) <= now:
-                store.db.execute("UPDATE reminder_outbox SET status = 'expired' WHERE id = ?", [r[0]])
-            elif r[2] in channels and _when(r[7]) <= now:
-                out.append(OutboxRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6]))
-    return out
+    return store.pending_outbox(now, channels)
 
 
 def mark_sending(store: SqliteStore, row_id: int) -> bool:
-    with store.batch():
-        cursor = store.db.execute("UPDATE reminder_outbox SET status = 'sending', attempts = attempts + 1 "
-                                  "WHERE id = ? AND status = 'pending'", [row_id])
-        return cursor.rowcount == 1
+    return store.mark_outbox_sending(row_id)
+
+
+def outcome(row: OutboxRow, result: PushResult, now: datetime, max_attempts: int) -> tuple[str, datetime]:
+    """A push's status and the next attempt's time: retries back off 1, 2, 4 ... up to 60 minutes."""
+    if result.ok:
+        return "sent", now
+    if result.blocked:
+        return "blocked", now
+    if row.attempts + 1 >= max_attempts:
+        return "failed", now
+    return "pending", now + timedelta(minutes=min(60, 2 ** row.attempts))
 
 
 def mark_result(store: SqliteStore, row: OutboxRow, result: PushResult, now: datetime, max_attempts: int) -> str:
-    if result.ok:
-        status, next_at = "sent", now
-    elif result.blocked:
-        status, next_at = "blocked", now
-    elif row.attempts + 1 >= max_attempts:
-        status, next_at = "failed", now
-    else:
-        status, next_at = "pending", now + timedelta(minutes=min(60, 2 ** row.attempts))
-    with store.batch():
-        store.db.execute("UPDATE reminder_outbox SET status = ?, sent_at = ?, error = ?, next_attempt_at = ? "
-                         "WHERE id = ?", [status, _iso(now) if result.ok else None, result.error,
-                                          _iso(next_at), row.id])
-        if result.blocked:
-            store.set_reachable(row.person_id, False)
+    status, next_at = outcome(row, result, now, max_attempts)
+    store.mark_outbox_result(row, status, sent_at=now if result.ok else None, error=result.error,
+                             next_attempt_at=next_at)
     return status
 
 
 def outbox(store: SqliteStore) -> list[dict[str, Any]]:
     """Every outbox row (tests and `reminders preview` show them)."""
-    with store.batch():
-        cursor = store.db.execute("SELECT * FROM reminder_outbox ORDER BY id")
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return store.outbox_rows()
 
 
 # ---------------------------------------------------------------- the engine
@@ -240,10 +188,10 @@ class Pacer:
 
 
 class ReminderEngine:
-    def __init__(self, runtime: Runtime, *, clock: Any = None, config: Config | None = None,
+    def __init__(self, runtime: Runtime, *, clock: Clock | None = None, config: Config | None = None,
                  rates: dict[str, float | None] | None = None, concurrency: int = 8, max_attempts: int = 5):
         self.runtime = runtime
-        self.clock = clock or SystemClock()
+        self.clock: Clock = clock or system_clock
         self.config = config or Config()
         self.rates = {**DEFAULT_RATES, **(rates or {})}
         self.concurrency = max(1, concurrency)
@@ -252,7 +200,7 @@ class ReminderEngine:
         self._pacers: dict[str, Pacer] = {}
 
     def _now(self) -> datetime:
-        now = self.clock.now()
+        now = self.clock()
         return (now if now.tzinfo else now.replace(tzinfo=BANGKOK)).astimezone(BANGKOK)
 
     def _idempotent(self, name: str, channel: Any) -> bool:
@@ -320,10 +268,6 @@ class ReminderEngine:
 # ---------------------------------------------------------------- scheduling
 
 
-def tick_seconds() -> float:
-    return float(os.environ.get("KPIBOT_REMINDER_TICK", "60"))
-
-
 def install(job_queue: Any, runtime: Runtime, *, interval: float | None = None, first: float = 10.0,
             **engine_options: Any) -> ReminderEngine:
     """Run the engine on python-telegram-bot's JobQueue (APScheduler on the bot's loop)."""
@@ -335,7 +279,7 @@ def install(job_queue: Any, runtime: Runtime, *, interval: float | None = None, 
         except Exception:
             log.exception("reminders: tick failed")
 
-    job_queue.run_repeating(job, interval=interval or tick_seconds(), first=first, name="kpibot-reminders",
+    job_queue.run_repeating(job, interval=interval or DEFAULT_TICK, first=first, name="kpibot-reminders",
                             job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None})
     return engine
 
@@ -355,8 +299,8 @@ def start_scheduler(runtime: Runtime, *, interval: float | None = None, first: f
             log.exception("reminders: tick failed")
 
     scheduler = AsyncIOScheduler(timezone=BANGKOK, event_loop=asyncio.get_running_loop())
-    scheduler.add_job(job, "interval", seconds=interval or tick_seconds(), id="kpibot-reminders",
-                      next_run_time=datetime.now(BANGKOK) + timedelta(seconds=first),
+    scheduler.add_job(job, "interval", seconds=interval or DEFAULT_TICK, id="kpibot-reminders",
+                      next_run_time=system_clock() + timedelta(seconds=first),
                       max_instances=1, coalesce=True, misfire_grace_time=None)
     scheduler.start()
     return scheduler, engine

@@ -39,14 +39,14 @@ async def serve(conf: Settings, stop: asyncio.Event | None = None) -> None:
     scheduler = None
     if conf.telegram_token:
         def on_started(channel) -> None:
-            install(channel.application.job_queue, runtime)
+            install(channel.application.job_queue, runtime, interval=conf.reminder_tick)
 
         tasks.append(asyncio.create_task(run_telegram(runtime, conf, stop, on_started), name="telegram"))
-    line_config = LineConfig.from_env(conf)
+    line_config = LineConfig.from_settings(conf)
     if line_config is not None:
         tasks.append(asyncio.create_task(run_line(runtime, config=line_config, stop=stop), name="line"))
     if not conf.telegram_token:
-        scheduler, _engine = start_scheduler(runtime)
+        scheduler, _engine = start_scheduler(runtime, interval=conf.reminder_tick)
     log.info("kpibot running: %s", ", ".join(t.get_name() for t in tasks) or "no channel")
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

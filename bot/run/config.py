@@ -1,21 +1,45 @@
-"""Runtime configuration from environment variables; runtime state lives in var/ (ignored by git)."""
+"""Runtime configuration: the one place that reads the environment; runtime state lives in var/ (ignored by git).
+
+``settings(env)`` reads every variable once into a frozen ``Settings``; everything else (the CLI, the
+channels' ``from_settings``, the reminder engine) receives the values, never ``os.environ``
+(tests/test_architecture.py checks). An empty variable counts as unset. README's settings tables list
+every variable with its default. (The one other environment access is handlers/nlu/text.py setting
+pythainlp's own ``PYTHAINLP_READ_ONLY`` before that library is imported; it reads no setting of ours.)
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 
 @dataclass(frozen=True)
 class Settings:
-    var: Path
-    db: Path
-    demo_db: Path
-    telegram_token: str | None
-    line_secret: str | None
-    line_token: str | None
-    conversation_process: bool = False  # the conversation core in its own process (bot/run/process.py)
+    var: Path  # KPIBOT_VAR
+    db: Path  # KPIBOT_DB
+    demo_db: Path  # KPIBOT_DEMO_DB
+    telegram_token: str | None  # TELEGRAM_BOT_TOKEN
+    line_secret: str | None  # LINE_CHANNEL_SECRET
+    line_token: str | None  # LINE_CHANNEL_ACCESS_TOKEN
+    conversation_process: bool = False  # KPIBOT_CONVERSATION: the conversation core in its own process
+    reminder_tick: float = 60.0  # KPIBOT_REMINDER_TICK: seconds between two reminder ticks
+    # Telegram (bot/channels/telegram/channel.py, TelegramSettings.from_settings)
+    telegram_username: str = "kpibot"  # KPIBOT_TELEGRAM_USERNAME, for invite deep links
+    telegram_base_url: str | None = None  # KPIBOT_TELEGRAM_BASE_URL
+    telegram_base_file_url: str | None = None  # KPIBOT_TELEGRAM_BASE_FILE_URL
+    telegram_webhook_url: str | None = None  # KPIBOT_TELEGRAM_WEBHOOK_URL
+    telegram_webhook_secret: str | None = None  # KPIBOT_TELEGRAM_WEBHOOK_SECRET
+    telegram_webhook_listen: str = "0.0.0.0"  # KPIBOT_TELEGRAM_WEBHOOK_LISTEN
+    telegram_webhook_port: int = 8443  # KPIBOT_TELEGRAM_WEBHOOK_PORT
+    telegram_poll_timeout: int = 30  # KPIBOT_TELEGRAM_POLL_TIMEOUT
+    telegram_http: str = "aiohttp"  # KPIBOT_TELEGRAM_HTTP
+    # LINE (bot/channels/line/channel.py, LineConfig.from_settings)
+    public_base_url: str | None = None  # KPIBOT_PUBLIC_BASE_URL
+    line_port: int = 8080  # KPIBOT_LINE_PORT
+    line_host: str = "0.0.0.0"  # KPIBOT_LINE_HOST
+    line_api_url: str | None = None  # KPIBOT_LINE_API_URL
 
     @property
     def evidence_dir(self) -> Path:
@@ -26,16 +50,36 @@ class Settings:
         return bool(self.telegram_token or (self.line_secret and self.line_token))
 
 
-def settings() -> Settings:
-    var = Path(os.environ.get("KPIBOT_VAR", "var"))
+def settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Every setting from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+
+    def get(name: str) -> str | None:
+        return (env.get(name) or "").strip() or None
+
+    var = Path(get("KPIBOT_VAR") or "var")
     return Settings(
         var=var,
-        db=Path(os.environ.get("KPIBOT_DB", var / "kpibot.sqlite3")),
-        demo_db=Path(os.environ.get("KPIBOT_DEMO_DB", var / "demo.sqlite3")),
-        telegram_token=os.environ.get("TELEGRAM_BOT_TOKEN") or None,
-        line_secret=os.environ.get("LINE_CHANNEL_SECRET") or None,
-        line_token=os.environ.get("LINE_CHANNEL_ACCESS_TOKEN") or None,
-        conversation_process=_conversation_process(os.environ.get("KPIBOT_CONVERSATION", "")),
+        db=Path(get("KPIBOT_DB") or var / "kpibot.sqlite3"),
+        demo_db=Path(get("KPIBOT_DEMO_DB") or var / "demo.sqlite3"),
+        telegram_token=get("TELEGRAM_BOT_TOKEN"),
+        line_secret=get("LINE_CHANNEL_SECRET"),
+        line_token=get("LINE_CHANNEL_ACCESS_TOKEN"),
+        conversation_process=_conversation_process(get("KPIBOT_CONVERSATION") or ""),
+        reminder_tick=float(get("KPIBOT_REMINDER_TICK") or 60),
+        telegram_username=(get("KPIBOT_TELEGRAM_USERNAME") or "kpibot").lstrip("@"),
+        telegram_base_url=get("KPIBOT_TELEGRAM_BASE_URL"),
+        telegram_base_file_url=get("KPIBOT_TELEGRAM_BASE_FILE_URL"),
+        telegram_webhook_url=get("KPIBOT_TELEGRAM_WEBHOOK_URL"),
+        telegram_webhook_secret=get("KPIBOT_TELEGRAM_WEBHOOK_SECRET"),
+        telegram_webhook_listen=get("KPIBOT_TELEGRAM_WEBHOOK_LISTEN") or "0.0.0.0",
+        telegram_webhook_port=int(get("KPIBOT_TELEGRAM_WEBHOOK_PORT") or 8443),
+        telegram_poll_timeout=int(get("KPIBOT_TELEGRAM_POLL_TIMEOUT") or 30),
+        telegram_http=get("KPIBOT_TELEGRAM_HTTP") or "aiohttp",
+        public_base_url=(get("KPIBOT_PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        line_port=int(get("KPIBOT_LINE_PORT") or 8080),
+        line_host=get("KPIBOT_LINE_HOST") or "0.0.0.0",
+        line_api_url=(get("KPIBOT_LINE_API_URL") or "").rstrip("/") or None,
     )
 
 

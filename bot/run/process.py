@@ -4,7 +4,7 @@ The channels (python-telegram-bot, aiohttp, the LINE SDK) and the conversation c
 understanding, SQLite, scoring) are both Python: in one process they share one core (the GIL), and
 a worker thread only makes them contend for it (measured slower than running inline). A child
 process owns its own SQLite connection (WAL: the parent's reminders and look-ups read and write
-the same file) and runs the same `link_command` + `Conversation.handle` as the inline runtime.
+the same file) and runs the same `Conversation.handle` (account linking included) as the inline runtime.
 
 Wire: one `multiprocessing` pipe. Parent -> child ("handle", id, Incoming) with attachments already
 loaded (bytes travel, not closures), or ("stop",). Child -> parent ("ready",), ("done", id, replies)
@@ -187,7 +187,6 @@ class ConversationProcess:
 # -- the child -------------------------------------------------------------------------------------
 def _child_main(conn: Connection, spec: WorkerSpec, catalogs: dict[str, Catalog]) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s [conversation] %(message)s")
-    from bot.linking import link_command
     from bot.store.sqlite import SqliteStore
     from handlers.conversation import Conversation
     from handlers.nlu import warm_up
@@ -216,9 +215,7 @@ def _child_main(conn: Connection, spec: WorkerSpec, catalogs: dict[str, Catalog]
                 break
             _kind, request, msg = message
             try:
-                replies = link_command(store, msg)
-                if replies is None:
-                    replies = conversation.handle(msg)
+                replies = conversation.handle(msg)
                 conn.send(("done", request, replies))
             except (BrokenPipeError, EOFError):
                 break

@@ -13,12 +13,12 @@ import io
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 import filetype
 
-BANGKOK = timezone(timedelta(hours=7), "Asia/Bangkok")  # Thailand keeps no daylight saving time
+from scoring.thaidate import BANGKOK
 
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,19 +34,23 @@ import sqlite_utils
 
 import bot.store.evidence as ev
 from bot.store.migrations import MIGRATIONS, migrate
+from bot.store.outbox import OutboxStore
 from handlers.ports import (
     ROLES,
     Agreement,
+    Clock,
     Evidence,
     InviteError,
+    LinkError,
     NewSubmission,
     Person,
     Scope,
     Submission,
     Unit,
+    system_clock,
 )
+from scoring.thaidate import BANGKOK
 
-BANGKOK = ev.BANGKOK
 UNIT_KINDS = ("province", "district", "group")
 SCOPE_KINDS = ("unit", "province", "kpi_group")
 REMINDER_MODES = ("on", "muted", "snoozed")
@@ -54,13 +58,9 @@ REMINDER_MODES = ("on", "muted", "snoozed")
 # Invite codes: 8 characters, no 0/O or 1/I/L look-alikes; 31^8 ≈ 8.5e11 codes.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+LINK_TTL = timedelta(minutes=15)  # a link code works once, within this time
 
 _UNSET: Any = object()
-
-
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(BANGKOK)
 
 
 @dataclass(frozen=True)
@@ -144,13 +144,13 @@ def new_code() -> str:
 # ---------------------------------------------------------------- the store
 
 
-class SqliteStore:
+class SqliteStore(OutboxStore):
     """handlers.ports.Store on one SQLite file; see the module docstring for the guarantees."""
 
-    def __init__(self, path: str | Path, evidence_dir: str | Path, *, clock: Any = None):
+    def __init__(self, path: str | Path, evidence_dir: str | Path, *, clock: Clock | None = None):
         self.path = Path(path)
         self.evidence_dir = Path(evidence_dir)
-        self.clock = clock or _SystemClock()
+        self.clock: Clock = clock or system_clock
         self._lock = threading.RLock()
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -214,7 +214,7 @@ class SqliteStore:
                 raise
 
     def _now(self) -> datetime:
-        return _aware(self.clock.now())
+        return _aware(self.clock())
 
     def _rows(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         """A read (SELECT/WITH only) straight on the connection: sqlite-utils' query() wraps every
@@ -437,19 +437,44 @@ class SqliteStore:
             self._audit("reachable", "person", person_id, {"reachable": before.reachable},
                         {"reachable": reachable}, actor="channel")
 
-    # -- link codes (bot/linking.py): one person on several channels
+    # -- link codes: one person on several channels (the conversation side is handlers/linking.py)
 
-    def create_link_code(self, person_id: int) -> str:
-        """A one-time code (15 minutes) with which this person attaches another channel's id."""
-        from bot.linking import create_link_code
-
-        return create_link_code(self, person_id)
+    def create_link_code(self, person_id: int, *, now: datetime | None = None, ttl: timedelta = LINK_TTL) -> str:
+        """A fresh one-time code for ``person_id`` (stored only as its sha256, valid ``ttl``); earlier
+        unused codes of that person stop working."""
+        now = _aware(now or self.clock())
+        code = new_code()
+        with self._write():
+            if self.person(person_id) is None:
+                raise KeyError(person_id)
+            self.db.execute("DELETE FROM link_codes WHERE person_id = ? AND used_at IS NULL", [person_id])
+            self.db.execute("INSERT INTO link_codes (code_sha256, person_id, created_at, expires_at) "
+                            "VALUES (?, ?, ?, ?)", [hash_code(code), person_id, now.isoformat(), (now + ttl).isoformat()])
+            self._audit("create", "link_code", person_id, None, {"expires_at": now + ttl}, actor_person=person_id)
+        return code
 
     def redeem_link_code(self, code: str, channel: str, external_id: str, *, display_name: str | None = None,
                          now: datetime | None = None) -> Person:
-        from bot.linking import redeem_link_code
-
-        return redeem_link_code(self, code, channel, external_id, display_name=display_name, now=now)
+        """Attach (channel, external_id) to the person the code was made for, once; raises LinkError
+        ("unknown", "used", "expired", or "taken" when the id belongs to someone else)."""
+        now = _aware(now or self.clock())
+        with self._write():
+            row = self._row("SELECT * FROM link_codes WHERE code_sha256 = ?", [hash_code(code)])
+            if row is None:
+                raise LinkError("unknown")
+            if row["used_at"] is not None:
+                raise LinkError("used")
+            if now >= _aware(datetime.fromisoformat(row["expires_at"])):
+                raise LinkError("expired")
+            holder = self.person_by_identity(channel, external_id)
+            if holder is not None and holder.id != row["person_id"]:
+                raise LinkError("taken")
+            self.db.execute("UPDATE link_codes SET used_at = ?, used_channel = ?, used_external_id = ? "
+                            "WHERE code_sha256 = ?", [now.isoformat(), channel, str(external_id), row["code_sha256"]])
+            self._link_identity(row["person_id"], channel, str(external_id), display_name, row["person_id"])
+            person = self.person(row["person_id"])
+        assert person is not None
+        return person
 
     # -- invites
 
@@ -722,6 +747,18 @@ class SqliteStore:
             sql += " AND period = ?"
             params.append(period)
         return [self._evidence(r) for r in self._rows(sql + " ORDER BY id", params)]
+
+    def keep_file(self, data: bytes) -> str:
+        """Keep bytes not yet recorded as evidence (a photo waiting for "which KPI?") where evidence lives,
+        under their sha256, so a restart before the pick loses nothing; returns the sha256."""
+        sha256 = ev.sha256_hex(data)
+        ev.store_bytes(self.evidence_dir, data, sha256)
+        return sha256
+
+    def kept_file(self, sha256: str) -> bytes:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise FileNotFoundError(sha256)
+        return (self.evidence_dir / ev.relative_path(sha256)).read_bytes()
 
     def evidence_bytes(self, evidence_id: int) -> bytes:
         row = self._row("SELECT path FROM evidence WHERE id = ?", [evidence_id])

@@ -8,16 +8,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from bot.channels.telegram.channel import TelegramChannel, TelegramSettings
 from bot.cli.demo import build
 from bot.run.process import WorkerSpec
 from bot.run.runtime import Runtime
 from bot.store.sqlite import SqliteStore
+from scoring.thaidate import BANGKOK
 from tests.standins.telegram_api import TelegramStandIn
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 TOKEN = "123456:TEST-kpibot"
 # demo people (bot.cli.demo) and the Telegram user ids the tests give them
 MUEANG_OFFICER, BETONG_OFFICER, PROVINCE_CHIEF, MUEANG_CHIEF, ADMIN = 6, 5, 9, 10, 15
@@ -39,8 +38,8 @@ class Bot:
     evidence: Path
 
     def store_call(self, fn, *args, **kwargs):
-        """Run a store method in the store's owner thread (from sync test code)."""
-        return self.runtime._executor.submit(lambda: fn(*args, **kwargs)).result(timeout=10)
+        """Run a store method (the store is inline and lock-guarded: a direct call)."""
+        return fn(*args, **kwargs)
 
 
 def make_db(tmp_path: Path, catalogs_today=None) -> tuple[Path, Path]:

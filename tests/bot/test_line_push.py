@@ -141,6 +141,7 @@ async def test_run_line_serves_the_webhook_from_environment_settings(line_bot: L
     import socket
 
     from bot.channels.line.channel import run_line
+    from bot.run.config import settings
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -150,11 +151,11 @@ async def test_run_line_serves_the_webhook_from_environment_settings(line_bot: L
                         "KPIBOT_LINE_API_URL": line_bot.api.url + "/",
                         "KPIBOT_PUBLIC_BASE_URL": "https://kpibot.example.go.th/"}.items():
         monkeypatch.setenv(name, value)
-    config = LineConfig.from_env()
+    config = LineConfig.from_settings(settings())
     assert (config.port, config.api_url, config.public_base_url) == (
         port, line_bot.api.url, "https://kpibot.example.go.th")
     monkeypatch.delenv("LINE_CHANNEL_ACCESS_TOKEN")
-    assert LineConfig.from_env() is None
+    assert LineConfig.from_settings(settings()) is None
     stop = asyncio.Event()
     task = asyncio.create_task(run_line(line_bot.runtime, config=config, stop=stop))
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:

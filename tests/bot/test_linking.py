@@ -1,61 +1,40 @@
-"""One-time link codes: one person on Telegram and LINE (bot/linking.py)."""
+"""Account linking through the console (`kpibot chat`), like on Telegram and LINE: the console has no
+runtime of its own, so “เชื่อมบัญชี CODE” must be answered by the conversation itself."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import io
+import re
 
-import pytest
-
+from bot.channels.console import ConsoleChat
 from bot.cli.demo import build
-from bot.linking import LinkError, link_command
-from handlers.messages import Incoming
+from handlers.conversation import Conversation
 from scoring.loader import load_all
-from tests.handlers.conftest import BANGKOK, BETONG_OFFICER, MUEANG_OFFICER, TODAY, Chat
+from tests.bot.test_console import chat
+from tests.handlers.conftest import MUEANG_OFFICER, TODAY
 
-NOW = datetime(2025, 6, 10, 10, 0, tzinfo=BANGKOK)
+STRANGER = 99  # no console identity in the demo organisation
 
 
-@pytest.fixture(name="db")
-def db_fixture(tmp_path):
+def test_a_code_asked_on_the_console_links_another_console_user(tmp_path):
     store = build(str(tmp_path / "demo.sqlite3"), str(tmp_path / "evidence"), TODAY, figures=False)
-    yield store
-    store.close()
+    try:
+        out = io.StringIO()
+        console = ConsoleChat(store, Conversation(store, load_all()), MUEANG_OFFICER, TODAY, out=out)
+        [asked] = console.send("ขอรหัสเชื่อมบัญชี")
+        code = re.search(r"เชื่อมบัญชี ([A-Z0-9]{8})", asked.text).group(1)
+        console.send(f"/user {STRANGER}")
+        [linked] = console.send(f"เชื่อมบัญชี {code}")
+        assert "เชื่อมบัญชีเรียบร้อยค่ะ" in linked.text and "คอนโซล" in linked.text
+        assert store.person_by_identity("console", str(STRANGER)).id == MUEANG_OFFICER
+        assert "ถูกใช้ไปแล้ว" in console.send(f"เชื่อมบัญชี {code}")[0].text  # one time only
+    finally:
+        store.close()
 
 
-def line_msg(text: str, sender: str = "Uline", at: datetime = NOW) -> Incoming:
-    return Incoming(channel="line", sender=sender, chat=sender, text=text, sent_at=at, message_id="1")
-
-
-def test_a_code_works_once_within_15_minutes(db):
-    store = db
-    from bot.linking import create_link_code
-
-    code = create_link_code(store, MUEANG_OFFICER, now=NOW)
-    assert store.redeem_link_code(code.lower(), "line", "Uline", now=NOW + timedelta(minutes=14)).id == MUEANG_OFFICER
-    assert ("line", "Uline") in store.identities(MUEANG_OFFICER)
-    with pytest.raises(LinkError) as used:
-        store.redeem_link_code(code, "line", "Uother", now=NOW)
-    assert used.value.reason == "used"
-
-    late = create_link_code(store, MUEANG_OFFICER, now=NOW)
-    [reply] = link_command(store, line_msg(f"เชื่อมบัญชี {late}", "Ulate", NOW + timedelta(minutes=16)))
-    assert "หมดอายุ" in reply.text and store.person_by_identity("line", "Ulate") is None
-
-
-def test_a_new_code_replaces_the_unused_one_and_a_taken_id_is_refused(db):
-    store = db
-    first = store.create_link_code(MUEANG_OFFICER)
-    second = store.create_link_code(MUEANG_OFFICER)
-    assert "ไม่พบรหัส" in link_command(store, line_msg(f"เชื่อมบัญชี {first}"))[0].text
-    store.link_identity(BETONG_OFFICER, "line", "Ubetong")
-    [reply] = link_command(store, line_msg(f"เชื่อมบัญชี {second}", "Ubetong"))
-    assert "ผู้ใช้อีกคน" in reply.text
-    assert store.person_by_identity("line", "Ubetong").id == BETONG_OFFICER
-    assert link_command(store, line_msg("คะแนนปัจจุบัน")) is None  # not a link command: the handlers answer
-
-
-def test_asking_for_a_code_on_the_console_goes_through_the_store(db):
-    chat = Chat(db, load_all())
-    text = chat.text(MUEANG_OFFICER, "ขอรหัสเชื่อมบัญชี")
-    assert "รหัสเชื่อมบัญชีของท่าน" in text and "LINE" in text
-    assert "ยังไม่พบข้อมูลการลงทะเบียน" in chat.text("stranger", "ขอรหัสเชื่อมบัญชี")
+def test_kpibot_chat_links_an_account(tmp_path):
+    out = chat(tmp_path, ["ขอรหัสเชื่อมบัญชี"], "--user", str(MUEANG_OFFICER))
+    code = re.search(r"เชื่อมบัญชี ([A-Z0-9]{8})", out).group(1)
+    out = chat(tmp_path, [f"/user {STRANGER}", f"เชื่อมบัญชี {code}", "คะแนนปัจจุบัน"])
+    assert "เชื่อมบัญชีเรียบร้อยค่ะ" in out and "วิธีใช้" in out
+    assert "คะแนนปัจจุบัน เมืองยะลา" in out  # the stranger's console id is now the Mueang officer

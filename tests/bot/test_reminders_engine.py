@@ -14,8 +14,8 @@ from bot.cli.demo import build
 from bot.reminders.engine import ReminderEngine, install, outbox, preview, start_scheduler
 from bot.run.runtime import PushResult, Runtime
 from bot.store.sqlite import SqliteStore
-from handlers.reminders import BANGKOK
 from scoring.loader import load_all
+from scoring.thaidate import BANGKOK
 
 REPORTERS = [1, 2, 3, 4, 5, 6, 7, 8]
 MUEANG_OFFICER, BETONG_OFFICER, COORD_SONGSERM = 6, 5, 13
@@ -58,7 +58,7 @@ class Clock:
     def __init__(self, moment: datetime):
         self.moment = moment
 
-    def now(self) -> datetime:
+    def __call__(self) -> datetime:  # a handlers.ports.Clock
         return self.moment
 
     def set(self, day: date, hour: int, minute: int = 0) -> None:
@@ -150,7 +150,7 @@ async def test_crash_half_way_through_a_fan_out_then_restart(bot, idempotent):
     clock = at(date(2025, 6, 20), 8, 1)
     first = FakeChannel("telegram", idempotent=idempotent)
     b = bot(clock, first)
-    total = len(await b.store(due_now, b.catalogs, clock.now(), Config()))  # one identity each
+    total = len(await b.store(due_now, b.catalogs, clock(), Config()))  # one identity each
     first.crash_after = total // 2
     with pytest.raises(Crash):
         await b.tick()
@@ -293,3 +293,21 @@ async def test_install_on_the_job_queue_and_the_plain_scheduler(db, catalogs):
             scheduler.shutdown(wait=False)
     finally:
         runtime.close()
+
+
+async def test_texts_are_rendered_outside_the_write_transaction(bot, monkeypatch):
+    from handlers.reminders.plan import Planned
+
+    channel = FakeChannel()
+    b = bot(at(date(2025, 6, 17), 8, 5), channel)
+    seen: list[bool] = []
+    render = Planned.text.fget
+
+    def spy(self):
+        seen.append(b.runtime.store.db.conn.in_transaction)
+        return render(self)
+
+    monkeypatch.setattr(Planned, "text", property(spy))
+    report = await b.tick()
+    assert report.sent == len(channel.pushes) > 0
+    assert seen and not any(seen)  # every text made while the store held no transaction

@@ -12,7 +12,7 @@ from PIL import Image
 
 from bot.store import migrations
 from bot.store.sqlite import CODE_ALPHABET, CODE_LENGTH, SqliteStore
-from handlers.ports import Agreement, InviteError, NewSubmission, Scope, Store, Unit
+from handlers.ports import Agreement, InviteError, LinkError, NewSubmission, Scope, Store, Unit
 
 BKK = timezone(timedelta(hours=7))
 NOW = datetime(2025, 6, 20, 9, 30, tzinfo=BKK)
@@ -22,7 +22,7 @@ class FixedClock:
     def __init__(self, now: datetime = NOW):
         self.value = now
 
-    def now(self) -> datetime:
+    def __call__(self) -> datetime:  # a handlers.ports.Clock
         return self.value
 
 
@@ -246,6 +246,20 @@ def test_two_channels_one_person(store, officer):
     assert via_tg == via_line and via_tg.id == officer.id
     assert store.identities(officer.id) == [("line", "U0f9e"), ("telegram", "12345")]
     assert len(store.people()) == 1
+
+
+def test_link_codes_hashed_once_and_audited(store, officer, tmp_path):
+    code = store.create_link_code(officer.id)
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert code.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("kpibot.sqlite3*"))
+    with pytest.raises(LinkError) as late:
+        store.redeem_link_code(code, "line", "U1", now=NOW + timedelta(minutes=15))
+    assert late.value.reason == "expired"
+    with pytest.raises(KeyError):
+        store.create_link_code(999)
+    assert store.redeem_link_code(code, "line", "U1", display_name="LINE").id == officer.id  # the clock: NOW
+    actions = [(r["action"], r["entity"]) for r in store.audit_log()]
+    assert ("create", "link_code") in actions and actions[-1] == ("link", "identity")
 
 
 def test_people_and_reminders(store, officer):

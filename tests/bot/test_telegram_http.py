@@ -13,6 +13,7 @@ from telegram.error import NetworkError, TimedOut
 
 from bot.channels.telegram.channel import TelegramSettings
 from bot.channels.telegram.http import AiohttpRequest, make_request
+from bot.run.config import settings
 from handlers.messages import Reply
 from handlers.nlu import warm_up
 from scoring.loader import load_all
@@ -83,7 +84,7 @@ async def test_both_transports_carry_a_whole_report(tmp_path, catalogs, kind):
 
 def test_transport_is_chosen_by_environment():
     env = {"TELEGRAM_BOT_TOKEN": TOKEN}
-    assert TelegramSettings.from_env(env=env).http == "aiohttp"
-    assert TelegramSettings.from_env(env={**env, "KPIBOT_TELEGRAM_HTTP": "httpx"}).http == "httpx"
+    assert TelegramSettings.from_settings(settings(env)).http == "aiohttp"
+    assert TelegramSettings.from_settings(settings({**env, "KPIBOT_TELEGRAM_HTTP": "httpx"})).http == "httpx"
     with pytest.raises(ValueError, match="unknown Telegram HTTP transport"):
         make_request("requests", 4, read_timeout=5)

@@ -8,7 +8,6 @@ import hashlib
 import os
 import signal
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,10 +17,10 @@ from bot.store.sqlite import SqliteStore
 from handlers.messages import Attachment, Incoming
 from handlers.nlu import warm_up
 from scoring.loader import load_all
+from scoring.thaidate import BANGKOK
 
 from .telegram_setup import MUEANG_OFFICER, TG, make_db
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 OFFICER = str(TG[MUEANG_OFFICER])
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -9,8 +8,8 @@ from bot.cli.demo import build
 from handlers.conversation import Conversation
 from handlers.messages import Attachment, Incoming, Reply
 from scoring.loader import load_all
+from scoring.thaidate import BANGKOK
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 TODAY = date(2025, 6, 10)  # FY2568 round 2: the dates of seed 002 itself
 # people of the demo database, in the order bot.cli.demo creates them
 MUEANG_OFFICER, BETONG_OFFICER, KABANG_OFFICER = 6, 5, 2

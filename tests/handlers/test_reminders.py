@@ -1,4 +1,4 @@
-"""The calendar and the reminder ladder (handlers/reminders.py), with the clock given explicitly.
+"""The calendar and the reminder ladder (handlers/reminders/), with the clock given explicitly.
 
 The demo database (Yala, seed 002): monthly KPIs i1/i2 due on the 20th for every district, the
 optional i7 (กรงปินัง, เบตง) and i8 (กาบัง, รามัน) on the 15th; round 2 runs 1 Apr - 30 Sep 2025.
@@ -13,7 +13,8 @@ import pytest
 from bot.cli.demo import build
 from handlers.calendar import cutoffs, day_off
 from handlers.ports import NewSubmission
-from handlers.reminders import BANGKOK, Config, due, plan
+from handlers.reminders import Config, due, plan
+from scoring.thaidate import BANGKOK
 
 from .conftest import MUEANG_CHIEF, MUEANG_OFFICER, PROVINCE_CHIEF, Chat
 

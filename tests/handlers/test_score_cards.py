@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 
 from bot.cli.main import main
 from handlers.ports import NewSubmission, Unit
 from scoring.evaluate import evaluate
+from scoring.thaidate import BANGKOK
 
 from .conftest import Chat
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 DAY = date(2024, 6, 10)  # FY2567 round 2, the round of seed 001
 IND_001 = "chonburi-2567-r2-individual"
 TEAM_003 = "buriram-2565-r2-team"

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
 import secrets
 import time
@@ -34,7 +33,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -71,9 +69,9 @@ from linebot.v3.webhooks import (
 from bot.channels.base import split_text as _split_text
 from bot.run.runtime import PushResult, Runtime
 from handlers.messages import Attachment, Choice, Incoming, Reply
+from scoring.thaidate import BANGKOK
 
 log = logging.getLogger("kpibot.line")
-BANGKOK = ZoneInfo("Asia/Bangkok")
 
 CHANNEL = "line"
 MAX_TEXT = 5000  # characters in one text message
@@ -116,18 +114,15 @@ class LineConfig:
     timeout: float = 20.0  # seconds for one Messaging API call
 
     @classmethod
-    def from_env(cls, settings: Any = None) -> LineConfig | None:
-        """From LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN, KPIBOT_PUBLIC_BASE_URL, KPIBOT_LINE_PORT,
-        KPIBOT_LINE_HOST and KPIBOT_LINE_API_URL; None when the secret or the token is missing."""
-        env = os.environ
-        secret = getattr(settings, "line_secret", None) or env.get("LINE_CHANNEL_SECRET") or None
-        token = getattr(settings, "line_token", None) or env.get("LINE_CHANNEL_ACCESS_TOKEN") or None
+    def from_settings(cls, conf: Any) -> LineConfig | None:
+        """From bot/run/config.py's Settings (LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN, KPIBOT_PUBLIC_BASE_URL,
+        KPIBOT_LINE_PORT, KPIBOT_LINE_HOST, KPIBOT_LINE_API_URL); None when the secret or the token is missing."""
+        secret, token = getattr(conf, "line_secret", None), getattr(conf, "line_token", None)
         if not (secret and token):
             return None
-        base = (env.get("KPIBOT_PUBLIC_BASE_URL") or "").strip().rstrip("/") or None
-        return cls(secret=secret, token=token, public_base_url=base,
-                   port=int(env.get("KPIBOT_LINE_PORT") or 8080), host=env.get("KPIBOT_LINE_HOST") or "0.0.0.0",
-                   api_url=(env.get("KPIBOT_LINE_API_URL") or "").rstrip("/") or None)
+        return cls(secret=secret, token=token, public_base_url=getattr(conf, "public_base_url", None),
+                   port=getattr(conf, "line_port", 8080), host=getattr(conf, "line_host", "0.0.0.0"),
+                   api_url=getattr(conf, "line_api_url", None))
 
 
 # ---------------------------------------------------------------- media served to LINE
@@ -649,7 +644,7 @@ def build_line_app(runtime: Runtime, config: LineConfig, *, clock: Callable[[], 
 async def run_line(runtime: Runtime, settings: Any = None, *, config: LineConfig | None = None,
                    stop: asyncio.Event | None = None, quota_every: float = 6 * 3600) -> None:
     """Serve the LINE webhook until ``stop`` is set (or the task is cancelled); for `kpibot run`."""
-    config = config or LineConfig.from_env(settings)
+    config = config or LineConfig.from_settings(settings)
     if config is None:
         raise RuntimeError("LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are needed for LINE")
     if config.public_base_url and not config.public_base_url.startswith("https://"):

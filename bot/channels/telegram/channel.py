@@ -31,7 +31,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiolimiter import AsyncLimiter
@@ -60,9 +59,9 @@ from bot.channels.base import split_text as _split_text
 from bot.channels.telegram.http import make_request
 from bot.run.runtime import PushResult, Runtime
 from handlers.messages import Attachment, Choice, Incoming, Reply
+from scoring.thaidate import BANGKOK
 
 log = logging.getLogger("kpibot.telegram")
-BANGKOK = ZoneInfo("Asia/Bangkok")
 
 CHANNEL = "telegram"
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile serves files up to 20 MB
@@ -113,21 +112,21 @@ class TelegramSettings:
     http: str = "aiohttp"  # PTB's transport: "aiohttp" (bot/channels/telegram/http.py) or "httpx" (PTB's default)
 
     @classmethod
-    def from_env(cls, token: str | None = None, env: dict[str, str] | None = None) -> TelegramSettings:
-        env = dict(os.environ if env is None else env)
-        token = token or env.get("TELEGRAM_BOT_TOKEN") or ""
+    def from_settings(cls, conf: Any, token: str | None = None) -> TelegramSettings:
+        """From bot/run/config.py's Settings (the environment read there, once)."""
+        token = token or getattr(conf, "telegram_token", None) or ""
         if not token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-        base = env.get("KPIBOT_TELEGRAM_BASE_URL") or "https://api.telegram.org/bot"
-        base_file = env.get("KPIBOT_TELEGRAM_BASE_FILE_URL") or _file_url_for(base)
+        base = getattr(conf, "telegram_base_url", None) or "https://api.telegram.org/bot"
+        base_file = getattr(conf, "telegram_base_file_url", None) or _file_url_for(base)
         return cls(
             token=token, base_url=base, base_file_url=base_file,
-            webhook_url=env.get("KPIBOT_TELEGRAM_WEBHOOK_URL") or None,
-            webhook_secret=env.get("KPIBOT_TELEGRAM_WEBHOOK_SECRET") or None,
-            webhook_listen=env.get("KPIBOT_TELEGRAM_WEBHOOK_LISTEN") or "0.0.0.0",
-            webhook_port=int(env.get("KPIBOT_TELEGRAM_WEBHOOK_PORT") or 8443),
-            poll_timeout=int(env.get("KPIBOT_TELEGRAM_POLL_TIMEOUT") or 30),
-            http=env.get("KPIBOT_TELEGRAM_HTTP") or "aiohttp",
+            webhook_url=getattr(conf, "telegram_webhook_url", None),
+            webhook_secret=getattr(conf, "telegram_webhook_secret", None),
+            webhook_listen=getattr(conf, "telegram_webhook_listen", "0.0.0.0"),
+            webhook_port=getattr(conf, "telegram_webhook_port", 8443),
+            poll_timeout=getattr(conf, "telegram_poll_timeout", 30),
+            http=getattr(conf, "telegram_http", "aiohttp"),
         )
 
 
@@ -609,11 +608,10 @@ def _seconds(value: Any) -> float:
 
 
 def telegram_settings(settings: Any = None) -> TelegramSettings:
-    """TelegramSettings from a TelegramSettings, from bot.config.Settings (token) plus the environment."""
+    """TelegramSettings from a TelegramSettings or from bot/run/config.py's Settings."""
     if isinstance(settings, TelegramSettings):
         return settings
-    token = getattr(settings, "telegram_token", None)
-    return TelegramSettings.from_env(token)
+    return TelegramSettings.from_settings(settings)
 
 
 def build_application(runtime: Runtime, settings: Any = None, **overrides: Any) -> TelegramChannel:

@@ -1,9 +1,10 @@
 """Answers to questions about one KPI: its five levels, where the unit stands, and its dates.
 
 What this module guarantees:
-- Pure: every function takes the KPI (a Slot), the unit, its latest stored figure and the day, and
-  returns Thai text. It reads no store and writes nothing, so a question never starts a report,
-  stores a figure or changes a chat's state.
+- The texts are pure: each takes the KPI (a Slot), the unit, its latest stored figure and the day, and
+  returns Thai text. The chat's side (`answer`, `picked`, `named_keys`, `outside`, at the bottom) reads
+  the store and writes only the "which KPI?" question's state, so a question never starts a report,
+  stores a figure or changes a chat's state otherwise; a draft asked about waits and comes back.
 - The levels are quoted in the document's own words (rubric level ``text``). A level asked about is
   quoted first and in full; the others are shortened only when very long, and shortening never drops
   a number (thresholds, counts, dates stay).
@@ -15,19 +16,25 @@ What this module guarantees:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from scoring.errors import EvaluationError
 from scoring.evaluate import Evaluation, evaluate
-from scoring.model import Input, Kpi, Level
+from scoring.model import Catalog, Input, Kpi, Level
 from scoring.targets import target_value
 
-from . import texts
-from .agreements import Slot, evaluate_submission
-from .calendar import Due
-from .ports import Submission, Unit
+from .. import texts
+from ..agreements import Slot, evaluate_submission, latest, slots
+from ..calendar import Due
+from ..context import CANCEL, Ctx, read
+from ..flows import Flow, Step, awaiting, where
+from ..messages import Choice, Reply
+from ..nlu import Understanding
+from ..nlu.intents import asked_level
+from ..permissions import units_in_scope
+from ..ports import Store, Submission, Unit
 
 LONG = 200  # characters: a level text longer than this is shortened (the asked level never is)
 _DIGIT = re.compile(r"[0-9๐-๙]")
@@ -232,3 +239,108 @@ def deadline_reply(slot: Slot, unit: Unit, items: Sequence[Due], today: date, *,
         if d.kind == "snapshot" and d.date >= today:
             lines.append(f"ข้อมูล ณ {texts.day_th(d.date)}: {' '.join(d.th.split())}")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ the chat's side: "เกณฑ์ ตชว.1", "ระดับ 5 ต้องทำอะไร"
+
+FLOW = Flow.CRITERIA.value  # the stored state of the question "which KPI?": {"flow", "awaiting": "kpi", "candidates",
+# "level", "unit", "resume"} where "resume" is the state the question interrupted (given back once picked)
+
+
+def answer(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx, u: Understanding) -> list[Reply]:
+    """The levels, the unit's standing and what is needed, for the KPI asked about.
+
+    Never starts a report and never changes the chat's state, except to ask "which KPI?" — that
+    question keeps the earlier state and gives it back once a KPI is picked.
+    """
+    target = asked_unit(store, catalogs, ctx, u)
+    if isinstance(target, Reply):
+        return [target]
+    unit, unit_slots = target
+    if not unit_slots:
+        return [Reply(f"{unit.name}ยังไม่มีข้อตกลงตัวชี้วัดในรอบนี้ค่ะ")]
+    level = asked_level(u.text)
+    keys = named_keys(store, ctx, u, unit_slots)
+    open_draft = store.get_state(ctx.msg.chat_key) or {}
+    if not keys and where(open_draft)[0] == Flow.REPORT and any(s.key == open_draft.get("slot") for s in unit_slots):
+        keys = [open_draft["slot"]]  # "ระดับ 5 ต้องทำอะไร" while reporting a KPI: that KPI (the draft waits)
+    if len(keys) == 1:
+        return [_answer_for(store, unit, unit_slots, keys[0], level)]
+    other = None if keys else outside(store, catalogs, ctx, unit, unit_slots, u.text)
+    if other is not None:
+        return [Reply(criteria_reply(other, unit, None, level=level, in_agreement=False))]
+    earlier = store.get_state(ctx.msg.chat_key)
+    if earlier and earlier.get("flow") == FLOW:
+        earlier = earlier.get("resume")
+    candidates = keys or [s.key for s in unit_slots]
+    store.set_state(ctx.msg.chat_key, {"flow": FLOW, "awaiting": awaiting(Step.KPI), "candidates": candidates,
+                                       "level": level, "unit": unit.id, "resume": earlier})
+    ask = "ตัวชี้วัดไหนคะ" if not keys else "หมายถึงตัวชี้วัดไหนคะ (มีหลายข้อที่ตรงกัน)"
+    unknown = [n.split(":", 1)[1] for n in u.notes if n.startswith("unknown_kpi_number:")]
+    if unknown and not keys:
+        ask = f"ไม่มีตัวชี้วัดที่ {unknown[0]} ในข้อตกลงของ{unit.name} ตัวชี้วัดไหนคะ"
+    choices = []
+    for i, key in enumerate(candidates):
+        slot = next((s for s in unit_slots if s.key == key), None)
+        if slot:
+            choices.append(Choice(f"{slot.short} ({slot.set_name()})", f"k:{i}"))
+    return [Reply(ask, (*choices, Choice("ยกเลิก", CANCEL)))]
+
+
+def picked(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx, state: dict[str, Any], key: str) -> list[Reply]:
+    """The KPI chosen for "which KPI?": its answer, and the interrupted state given back."""
+    store.set_state(ctx.msg.chat_key, state.get("resume"))
+    unit = ctx.unit
+    if state.get("unit") and state["unit"] != ctx.unit.id:
+        unit = store.unit(state["unit"]) or ctx.unit
+    unit_slots = ctx.slots if unit.id == ctx.unit.id else slots(store, catalogs, unit, ctx.today)
+    if not any(s.key == key for s in unit_slots):
+        return [Reply("ตัวชี้วัดนี้ไม่อยู่ในรอบนี้แล้วค่ะ")]
+    reply = _answer_for(store, unit, unit_slots, key, state.get("level"))
+    reply.edit = ctx.msg.choice is not None
+    return [reply]
+
+
+def _answer_for(store: Store, unit: Unit, unit_slots: list[Slot], key: str, level: int | None) -> Reply:
+    slot = next(s for s in unit_slots if s.key == key)
+    sub = latest(store.current(unit.id, slot.catalog.id, slot.kpi.id))
+    return Reply(criteria_reply(slot, unit, sub, level=level))
+
+
+def asked_unit(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx,
+               u: Understanding) -> tuple[Unit, list[Slot]] | Reply:
+    """The unit a question is about: the sender's, or one they may see that the message names."""
+    if not u.unit or u.unit == ctx.unit.name:
+        return ctx.unit, ctx.slots
+    match = next((x for x in units_in_scope(store, ctx.person) if x.name == u.unit), None)
+    if match is None:
+        return Reply(f"ขออภัยค่ะ ท่านไม่มีสิทธิ์ดูผลของ {u.unit}")
+    return match, slots(store, catalogs, match, ctx.today)
+
+
+def named_keys(store: Store, ctx: Ctx, u: Understanding, unit_slots: list[Slot]) -> list[str]:
+    """The slot keys a question names: its top KPI candidates (several when they tie)."""
+    if unit_slots is not ctx.slots:
+        u = read(store, ctx, u.text, unit_slots)
+    known = {s.key for s in unit_slots}
+    refs = [r for r in u.kpis if f"{r.catalog_id}/{r.kpi_id}" in known]
+    if not refs:
+        return []
+    top = max(r.score for r in refs)
+    return list(dict.fromkeys(f"{r.catalog_id}/{r.kpi_id}" for r in refs if abs(r.score - top) < 1e-6))
+
+
+def outside(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx, unit: Unit, unit_slots: list[Slot],
+            text: str) -> Slot | None:
+    """The one KPI of the unit's catalogs a question names that the unit is not appraised on
+    (an optional KPI it did not choose, a KPI for named districts only), or None."""
+    inside = {s.key for s in unit_slots}
+    pool = [Slot(a, c, k) for a in store.agreements(unit.id, ctx.today)
+            if (c := catalogs.get(a.catalog_id)) is not None
+            for k in c.kpis if f"{c.id}/{k.id}" not in inside]
+    if not pool:
+        return None
+    u = read(store, ctx, text, pool)
+    if u.kpi is None:
+        return None
+    return next((s for s in pool if s.catalog.id == u.kpi.catalog_id and s.kpi.id == u.kpi.kpi_id), None)
