@@ -41,6 +41,9 @@ __all__ = ["Conversation", "Ctx", "SNOOZE_DAYS"]
 StepHandler = Callable[[Ctx, dict[str, Any], str | None, str], "list[Reply] | None"]
 
 
+MAX_TEXT = 2_000  # characters: longer messages are refused before understanding (issue 13)
+
+
 class Conversation:
     def __init__(self, store: Store, catalogs: Mapping[str, Catalog]):
         self.store = store
@@ -62,6 +65,10 @@ class Conversation:
 
     # -- entry -------------------------------------------------------------------------------
     def handle(self, msg: Incoming) -> list[Reply]:
+        if len(msg.text) > MAX_TEXT:
+            # refused before any understanding: a 10,000-character message would hold the conversation
+            return [Reply(f"ข้อความยาวเกินไปค่ะ (ยาว {len(msg.text):,} ตัวอักษร รับได้ไม่เกิน {MAX_TEXT:,}) "
+                          "กรุณาส่งเฉพาะผลงาน เช่น “รายงาน ตชว.1 เบิกจ่าย ๙๒.๕%”")]
         linked = linking.redeem(self.store, msg)  # “เชื่อมบัญชี CODE” from anyone, on every channel
         if linked is not None:
             return linked

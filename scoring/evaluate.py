@@ -153,6 +153,24 @@ def _normalise_inputs(kpi: Kpi, raw: Mapping[str, Any]) -> tuple[dict[str, Any],
     return values, steps
 
 
+# ceilings of inputs whose catalog sets no max: no district spends a trillion baht, counts ten million
+# households, or grows 10,000 %; a figure beyond is a typo (or hostile), refused before it is scored
+MAX_DIGITS = 20  # more digits than any figure of an appraisal: refused before any arithmetic or formatting
+CEILING_BAHT = Decimal(10) ** 12
+CEILING_PERCENT = Decimal(10_000)
+CEILING_COUNT = Decimal(10_000_000)
+
+
+def default_ceiling(spec: Input) -> Decimal:
+    """The largest plausible value of an input without a catalog `max`."""
+    unit = (spec.unit or "").strip()
+    if unit == "บาท":
+        return CEILING_BAHT
+    if unit in ("ร้อยละ", "%"):
+        return CEILING_PERCENT
+    return CEILING_COUNT
+
+
 def _value(kpi: Kpi, spec: Input | None, name: str, value: Any) -> Any:
     if spec is not None and spec.kind == "date":
         if isinstance(value, date):
@@ -162,10 +180,17 @@ def _value(kpi: Kpi, spec: Input | None, name: str, value: Any) -> Any:
         except ValueError:
             raise EvaluationError(f"“{value}” ไม่ใช่วันที่ (เช่น 2024-07-31)", f"{value!r} is not a date",
                                   "bad_value") from None
+    shown = str(value)
+    if sum(ch.isdigit() for ch in shown) > MAX_DIGITS:
+        raise EvaluationError(
+            f"ตัวเลข “{shown[:12]}…” ยาวเกินไป (ไม่เกิน {MAX_DIGITS} หลัก) กรุณาตรวจสอบแล้วพิมพ์ใหม่ค่ะ",
+            f"{name}: a number of more than {MAX_DIGITS} digits", "bad_value")
     try:
         number = parse_decimal(value)
-    except ValueError:
-        raise EvaluationError(f"“{value}” ไม่ใช่ตัวเลข", f"{value!r} is not a number", "bad_value") from None
+    except (ValueError, ArithmeticError):
+        raise EvaluationError(f"“{shown[:40]}” ไม่ใช่ตัวเลข", f"{shown[:40]!r} is not a number", "bad_value") from None
+    if not number.is_finite():
+        raise EvaluationError(f"“{shown[:40]}” ไม่ใช่ตัวเลข", f"{shown[:40]!r} is not finite", "bad_value")
     if spec is not None:
         label = spec.name
         if spec.min is not None and number < spec.min:
@@ -176,6 +201,14 @@ def _value(kpi: Kpi, spec: Input | None, name: str, value: Any) -> Any:
             raise EvaluationError(
                 f"{label} ต้องไม่เกิน {fmt(spec.max)} (ได้รับ {fmt(number)})",
                 f"{name} must be at most {spec.max} (got {number})", "out_of_range")
+        if spec.min is None and spec.integer and number < 0:
+            raise EvaluationError(f"{label} ต้องไม่ติดลบ (ได้รับ {fmt(number)})",
+                                  f"{name} is a count and cannot be negative", "out_of_range")
+        ceiling = default_ceiling(spec)
+        if spec.max is None and abs(number) > ceiling:
+            raise EvaluationError(
+                f"{label} {fmt(number)} มากเกินกว่าที่เป็นไปได้ (ไม่เกิน {fmt(ceiling)}) กรุณาตรวจสอบตัวเลขค่ะ",
+                f"{name} {number} is beyond any plausible value (at most {ceiling})", "out_of_range")
         if spec.integer and number != number.to_integral_value():
             raise EvaluationError(f"{label} ต้องเป็นจำนวนเต็ม (ได้รับ {fmt(number)})",
                                   f"{name} must be a whole number", "bad_value")
