@@ -6,7 +6,8 @@ import importlib
 
 
 def main() -> None:
-    for name in ("scoring_bench", "cli_bench", "nlu_bench", "telegram_bench", "line_bench", "reminders_bench"):
+    for name in ("scoring_bench", "cli_bench", "nlu_bench", "telegram_bench", "line_bench", "reminders_bench",
+                 "store_bench"):
         importlib.import_module(f"bench.{name}").main()
 
 

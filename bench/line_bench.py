@@ -52,7 +52,7 @@ async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
 async def _drive(url: str, api: LineStandIn, users: list[str], steps: list[tuple[str, str]], ms: int) -> float:

@@ -53,9 +53,11 @@ def kpi_choices(ctx: Ctx, keys: list[str]) -> tuple[Choice, ...]:
 
 
 def index(answer: str, prefix: str) -> int | None:
-    """The number of a pressed button ("k:3" with prefix "k:" -> 3), or None."""
-    if answer.startswith(prefix) and answer[len(prefix):].isdigit():
-        return int(answer[len(prefix):])
+    """The number of a pressed button ("k:3" with prefix "k:" -> 3), or None. Only what a button of
+    ours can carry: up to 4 ASCII digits ("k:²" or 5,000 digits, which int() refuses, are None)."""
+    rest = answer[len(prefix):] if answer.startswith(prefix) else ""
+    if 1 <= len(rest) <= 4 and rest.isascii() and rest.isdigit():
+        return int(rest)
     return None
 
 

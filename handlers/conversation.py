@@ -9,17 +9,23 @@ account linking is its own feature (linking.py), asked first for every message.
 Flow state lives in the store per chat, attachments waiting for "which KPI?" included (so a restart
 keeps a half-finished report or a photo sent before its KPI was picked); nothing is kept in memory.
 A submission is acknowledged only after the store has committed it.
+
+Groups (handlers/audience.py, the one rule for every channel): codes are never asked for, made or typed in
+a group (one line, ``CODE_IN_GROUP``; no invite or link code is created), and a button whose data carries
+its card's owner (``audience.own_choices``, tagged by the channels) acts only for that owner; anyone else
+gets "ปุ่มนี้เป็นของ …ค่ะ" and nothing is done. An invite made in chat expires after 7 days (shown, BE date).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from scoring.model import Catalog
 
-from . import linking, texts
+from . import audience, linking, texts
 from .agreements import slots
 from .context import CANCEL, Ctx, not_allowed, pick
 from .flows import Flow, Step, where
@@ -41,6 +47,7 @@ __all__ = ["Conversation", "Ctx", "SNOOZE_DAYS"]
 StepHandler = Callable[[Ctx, dict[str, Any], str | None, str], "list[Reply] | None"]
 
 
+INVITE_DAYS = timedelta(days=7)  # an invite made in chat expires (the CLI's default is 30 days)
 MAX_TEXT = 2_000  # characters: longer messages are refused before understanding (issue 13)
 
 
@@ -69,6 +76,15 @@ class Conversation:
             # refused before any understanding: a 10,000-character message would hold the conversation
             return [Reply(f"ข้อความยาวเกินไปค่ะ (ยาว {len(msg.text):,} ตัวอักษร รับได้ไม่เกิน {MAX_TEXT:,}) "
                           "กรุณาส่งเฉพาะผลงาน เช่น “รายงาน ตชว.1 เบิกจ่าย ๙๒.๕%”")]
+        if msg.choice is not None:  # a card's button in a group acts only for the card's owner
+            data, owner = audience.owner_of(msg.choice)
+            if not audience.may_press(owner, msg.sender):
+                holder = self.store.person_by_identity(msg.channel, owner or "")
+                return [Reply(audience.button_of(holder.name if holder else None))]
+            msg = replace(msg, choice=data)
+        in_group = audience.chat_kind(msg.is_group)
+        if in_group == "group" and (linking.asks_for_code(msg) or linking.is_redeem(msg)):
+            return [Reply(audience.CODE_IN_GROUP)]  # a code in a group is everybody's (issue 13)
         linked = linking.redeem(self.store, msg)  # “เชื่อมบัญชี CODE” from anyone, on every channel
         if linked is not None:
             return linked
@@ -99,6 +115,8 @@ class Conversation:
 
     def _unregistered(self, msg: Incoming) -> list[Reply]:
         u = understand(msg.text, [], msg.sent_at.date())
+        if u.intent == "register" and audience.answer_where(audience.chat_kind(msg.is_group), None, "code") != "here":
+            return [Reply(audience.CODE_IN_GROUP)]
         if u.intent == "register":
             if not u.code:
                 return [Reply("กรุณาพิมพ์รหัสเชิญต่อท้าย เช่น “ลงทะเบียน ABCD2345” ค่ะ")]
@@ -106,6 +124,8 @@ class Conversation:
                 person = self.store.redeem_invite(u.code, msg.channel, msg.sender,
                                                   msg.display_name or "ผู้ใช้", msg.sent_at)
             except InviteError as exc:
+                if exc.reason == "throttled":
+                    return [Reply(linking.throttled(exc.wait_minutes))]
                 reason = {"unknown": "ไม่พบรหัสเชิญนี้", "used": "รหัสเชิญนี้ถูกใช้ไปแล้ว",
                           "expired": "รหัสเชิญนี้หมดอายุแล้ว", "revoked": "รหัสเชิญนี้ถูกยกเลิกแล้ว"}
                 return [Reply(f"{reason.get(exc.reason, 'ใช้รหัสเชิญนี้ไม่ได้')} กรุณาขอรหัสใหม่จากผู้ดูแลค่ะ")]
@@ -170,9 +190,13 @@ class Conversation:
     def _invite(self, ctx: Ctx, u: Understanding) -> list[Reply]:
         role = next((n.split(":", 1)[1] for n in u.notes if n.startswith("role:")), "reporter")  # nlu.role_of
         unit = next((x for x in units_in_scope(self.store, ctx.person) if u.unit and x.name == u.unit), ctx.unit)
-        code = self.store.create_invite(role, unit.id, created_by=ctx.person.id)
+        if audience.answer_where(audience.chat_kind(ctx.msg.is_group), ctx.person.role, "code") != "here":
+            return [Reply(audience.CODE_IN_GROUP)]  # no invite is made in a group
+        expires = ctx.msg.sent_at + INVITE_DAYS
+        code = self.store.create_invite(role, unit.id, created_by=ctx.person.id, expires_at=expires)
         return [Reply(f"รหัสเชิญ ({ROLE_TH[role]} {unit.name}): {code}\n"
-                      f"ให้ผู้ได้รับเชิญพิมพ์ “ลงทะเบียน {code}” ในแชทนี้ (ใช้ได้ครั้งเดียว)")]
+                      f"ให้ผู้ได้รับเชิญพิมพ์ “ลงทะเบียน {code}” ในแชทส่วนตัวกับบอท "
+                      f"(ใช้ได้ครั้งเดียว ถึง {texts.day_th(expires.date())})")]
 
     def _reminders(self, ctx: Ctx, u: Understanding) -> list[Reply]:
         if u.intent == "mute":

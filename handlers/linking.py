@@ -8,6 +8,9 @@ else, for registered and unregistered senders alike, so the same words work on e
 
 The codes themselves live in the store (`Store.create_link_code`, `Store.redeem_link_code`): only
 their sha256 is kept, they expire after 15 minutes and work once; a new code replaces the unused one.
+Failed attempts are throttled by the store (5 per 15 minutes per sender and per code, then
+"ลองใหม่ได้ในอีก … นาที" without a lookup). Codes are never asked for or typed in a group
+(handlers/audience.py, checked by the conversation before this module is asked).
 This module holds the words and the Thai replies only, and runs no SQL.
 """
 
@@ -27,9 +30,19 @@ _REFUSED = {"unknown": "ไม่พบรหัสเชื่อมบัญ�
 _TAKEN = "บัญชีนี้ลงทะเบียนเป็นผู้ใช้อีกคนอยู่แล้ว ติดต่อผู้ดูแลเพื่อย้ายบัญชีค่ะ"
 
 
+def throttled(minutes: int) -> str:
+    """The answer once a sender (or a code) has had too many failed attempts (the store's throttle)."""
+    return f"ใส่รหัสไม่ถูกต้องหลายครั้งแล้วค่ะ ลองใหม่ได้ในอีก {minutes} นาที"
+
+
 def asks_for_code(msg: Incoming) -> bool:
     """“ขอรหัสเชื่อมบัญชี” or /link alone."""
     return msg.text.strip() in ASK
+
+
+def is_redeem(msg: Incoming) -> bool:
+    """“เชื่อมบัญชี CODE” (a code typed, whether it works or not)."""
+    return msg.choice is None and not msg.attachments and _REDEEM.match(msg.text or "") is not None
 
 
 def ask(store: Store, msg: Incoming, person: Person) -> Reply:
@@ -53,6 +66,8 @@ def redeem(store: Store, msg: Incoming) -> list[Reply] | None:
     except LinkError as exc:
         if exc.reason == "taken":
             return [Reply(_TAKEN)]
+        if exc.reason == "throttled":
+            return [Reply(throttled(exc.wait_minutes))]
         return [Reply(f"{_REFUSED.get(exc.reason, 'ใช้รหัสนี้ไม่ได้')} "
                       "กรุณาพิมพ์ “ขอรหัสเชื่อมบัญชี” ในช่องทางเดิมเพื่อขอรหัสใหม่ค่ะ")]
     unit = store.unit(person.unit_id)
@@ -62,4 +77,4 @@ def redeem(store: Store, msg: Incoming) -> list[Reply] | None:
                   f"{unit.name if unit else ''})\nใช้งานได้ทั้งทาง {CHANNEL_TH.get(msg.channel, msg.channel)}{also} "
                   "ด้วยข้อมูลชุดเดียวกัน พิมพ์ “วิธีใช้” เพื่อดูคำสั่ง")]
 
-__all__ = ["ASK", "CHANNEL_TH", "ask", "asks_for_code", "redeem"]
+__all__ = ["ASK", "CHANNEL_TH", "ask", "asks_for_code", "is_redeem", "redeem", "throttled"]

@@ -5,17 +5,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import BinaryIO
 
 
 @dataclass(frozen=True)
 class Attachment:
-    """A photo or file. `load` returns the original bytes (channels download lazily)."""
+    """A photo or file. `load` returns the original bytes (channels download lazily); `mime`, `size` and
+    `file_name` are what the sender claims, never trusted. `read(limit)` gives at most `limit` bytes: from
+    `stream` when the channel offers one (a huge file is then never read whole), else from `load`."""
 
     load: Callable[[], bytes]
     mime: str | None = None
     size: int | None = None
     file_name: str | None = None
     kind: str = "file"  # "photo" (compressed by the channel) | "file" (original bytes, keeps EXIF)
+    stream: Callable[[], BinaryIO] | None = None  # opens the bytes as a file-like object, read once
+
+    def read(self, limit: int) -> bytes:
+        """At most `limit` bytes, counted on what is received (the claimed `size` plays no part)."""
+        if self.stream is None:
+            return self.load()[:limit]
+        parts: list[bytes] = []
+        left = limit
+        with self.stream() as fh:
+            while left > 0:  # a raw stream may return less than asked before its end
+                chunk = fh.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                parts.append(chunk)
+                left -= len(chunk)
+        return b"".join(parts)
 
 
 @dataclass(frozen=True)

@@ -113,18 +113,37 @@ class Evidence:
 
 
 class InviteError(Exception):
-    """An invite that cannot be used: reason is "unknown", "used", "expired" or "revoked"."""
+    """An invite that cannot be used: reason is "unknown", "used", "expired" or "revoked"; "throttled"
+    (too many failed attempts: try again in ``wait_minutes``)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, wait_minutes: int = 0):
         self.reason = reason
+        self.wait_minutes = wait_minutes
         super().__init__(reason)
 
 
 class LinkError(Exception):
-    """A link code that cannot be used: reason "unknown", "used", "expired" or "taken"."""
+    """A link code that cannot be used: reason "unknown", "used", "expired" or "taken"; "throttled"
+    (too many failed attempts: try again in ``wait_minutes``)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, wait_minutes: int = 0):
         self.reason = reason
+        self.wait_minutes = wait_minutes
+        super().__init__(reason)
+
+
+EVIDENCE_MAX_BYTES = 20 * 1024 * 1024  # the largest evidence file kept; read at most one byte more
+
+
+class EvidenceRefused(Exception):
+    """Bytes the store will not keep (``add_evidence``, ``keep_file``); nothing of them was stored.
+
+    ``reason`` is a code ("empty", "too_large", "type", "office", "broken", "pixels", "markup");
+    ``reason_th`` says why in a few polite Thai words, for the reply."""
+
+    def __init__(self, reason: str, reason_th: str):
+        self.reason = reason
+        self.reason_th = reason_th
         super().__init__(reason)
 
 
@@ -163,10 +182,11 @@ class Store(Protocol):
                 sent_at: datetime) -> Submission: ...
     def add_evidence(self, data: bytes, *, person_id: int, unit_id: str, catalog_id: str, kpi_id: str,
                      period: str, received_at: datetime, file_name: str | None = None,
-                     mime_hint: str | None = None) -> Evidence: ...
+                     mime_hint: str | None = None) -> Evidence: ...  # raises EvidenceRefused
     def evidence_for(self, unit_id: str, catalog_id: str, kpi_id: str,
                      period: str | None = None) -> list[Evidence]: ...
-    def keep_file(self, data: bytes) -> str: ...  # bytes kept before they are evidence; returns their sha256
+    def keep_file(self, data: bytes, file_name: str | None = None,
+                  mime_hint: str | None = None) -> str: ...  # checked like evidence (EvidenceRefused); sha256
     def kept_file(self, sha256: str) -> bytes: ...  # raises FileNotFoundError when gone
 
     # conversation state and settings

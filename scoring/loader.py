@@ -98,10 +98,28 @@ def catalog_dir() -> FsPath:
     return FsPath(__file__).resolve().parent.parent / "data" / "catalogs"
 
 
+_LOADED: dict[tuple, dict[str, Catalog]] = {}
+
+
+def _stamp(directory: FsPath) -> tuple:
+    """What the catalogs of a folder are read from: its YAML files and the shared tables, by size and mtime."""
+    files = sorted(directory.glob("*.yaml")) + sorted((directory.parent / "tables").glob("*.yaml"))
+    return (str(directory.resolve()),) + tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+
+
 def load_all(directory: str | FsPath | None = None) -> dict[str, Catalog]:
+    """Every catalog of a folder by id. Parsed once per process while no file changes (a new dict each
+    call; the catalogs themselves are never modified after loading)."""
     directory = FsPath(directory) if directory else catalog_dir()
-    catalogs = [load_catalog(p) for p in sorted(directory.glob("*.yaml"))]
-    return {c.id: c for c in catalogs}
+    key = _stamp(directory)
+    hit = _LOADED.get(key)
+    if hit is None:
+        catalogs = [load_catalog(p) for p in sorted(directory.glob("*.yaml"))]
+        hit = {c.id: c for c in catalogs}
+        if len(_LOADED) > 8:
+            _LOADED.clear()
+        _LOADED[key] = hit
+    return dict(hit)
 
 
 _TOP_ID = re.compile(r"^id:[ \t]*['\"]?([^'\"\s#]+)", re.MULTILINE)

@@ -3,12 +3,24 @@
 Guarantees: no float ever enters a computation (a float argument is read through its repr,
 "0.1" not 0.1000000000000000055…); rounding is half-up (the documents' convention: 004's
 per-province table, 2,292.5 -> 2,293), never banker's.
+Rounding and printing are exact at any size: the context grows past its 28 digits when a number needs
+it (10^27 at two decimals, 10^5000), so no input can make them raise.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from contextlib import AbstractContextManager
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    InvalidOperation,
+    getcontext,
+    localcontext,
+)
 
 # Results are compared at the precision the documents print them: two decimals
 # (002:L235 "1.48", 004:L1345 "95.45"). A catalog sets `decimals:` only where its document says otherwise.
@@ -58,8 +70,18 @@ def decimals_of(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
+def _room(value: Decimal, decimals: int = 0) -> AbstractContextManager[Context]:
+    """A context with room for every digit of `value` at `decimals`: the default 28 digits would make
+    quantize raise InvalidOperation for 10^27 at 2 decimals, and normalize round away digits."""
+    context = getcontext().copy()
+    if value.is_finite():
+        context.prec = max(context.prec, value.adjusted() + max(decimals, 0) + 3, len(value.as_tuple().digits))
+    return localcontext(context)
+
+
 def round_half_up(value: Decimal, decimals: int = 0) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    with _room(value, decimals):
+        return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 def step(decimals: int) -> Decimal:
@@ -82,7 +104,9 @@ def fmt(value: Decimal, decimals: int | None = None) -> str:
     if decimals is not None:
         value = round_half_up(value, decimals)
         return f"{value:,.{decimals}f}"
-    value = value.normalize() if value == value.to_integral_value() else value
-    if value == value.to_integral_value():
-        return f"{int(value):,}"
-    return f"{value:,f}"
+    with _room(value):
+        value = value.normalize() if value == value.to_integral_value() else value
+        if value == value.to_integral_value():
+            # not int(): Python refuses to print an int of over 4,300 digits
+            return f"{value.copy_abs() if value.is_zero() else value:,.0f}"
+        return f"{value:,f}"

@@ -27,17 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("scoring", "handlers", "bot")
 
 # -- allow-lists: each entry names who is moving it; the lead empties them -----------------------------
-SQL_OUTSIDE_STORE = {
-    "bot/channels/line/channel.py",  # channel_events (first delivery): helper D is moving it into bot/store/
-}
+SQL_OUTSIDE_STORE: set[str] = set()
 IMPORTS_BOT_RUN = {  # a channel or the engine reaching the runtime instead of a small protocol
     ("bot.reminders.engine", "bot.run.runtime"),  # helper C (reminders engine)
-    ("bot.channels.telegram.channel", "bot.run.runtime"),  # helper D (channels)
-    ("bot.channels.line.channel", "bot.run.runtime"),  # helper D (channels)
 }
-PRIVATE_LIBRARY_IMPORTS = {
-    ("bot.channels.telegram.http", "telegram._utils.defaultvalue"),  # helper D removes it
-}
+PRIVATE_LIBRARY_IMPORTS: set[tuple[str, str]] = set()
 
 
 # -- the source as modules and imports ------------------------------------------------------------------

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import sleep
 from typing import Any
 
 from bot.run.config import settings
@@ -31,6 +32,8 @@ ROLE_TH = {"reporter": "ผู้รายงาน", "chief": "หัวหน�
 KIND_TH = {"province": "จังหวัด", "district": "อำเภอ", "group": "กลุ่มงาน"}
 STATUS_TH = {"open": "ใช้ได้", "used": "ใช้แล้ว", "expired": "หมดอายุ", "revoked": "ยกเลิกแล้ว"}
 DEFAULT_INVITE_DAYS = 30
+IMPORT_BATCH_ROWS = 200  # rows per transaction of `org import` (the write lock is held per batch)
+BATCH_PAUSE_S = 0.03  # between batches: SQLite's busy handler re-polls every 25-100 ms
 
 
 def _out(text: str = "") -> None:
@@ -468,17 +471,27 @@ class OrgImporter:
 
 
 def import_org(store: SqliteStore, path: Path, province: str | None = None,
-               dry_run: bool = False) -> ImportReport:
+               dry_run: bool = False, batch_rows: int = IMPORT_BATCH_ROWS) -> ImportReport:
+    """Import every row; commits every ``batch_rows`` rows, so other writers (the bot, `kpibot invite
+    create`) get the lock between batches. Stopped midway, whole batches stay: running it again finishes
+    the job (the rows already in read as unchanged). A dry run is one transaction, rolled back."""
     rows = read_table(path)
     importer = OrgImporter(store, province)
-    try:
-        with store.batch():
-            for sheet, line, rec in rows:
-                importer.row(sheet, line, rec)
-            if dry_run:
+    if dry_run:
+        try:
+            with store.batch():
+                for sheet, line, rec in rows:
+                    importer.row(sheet, line, rec)
                 raise _DryRun
-    except _DryRun:
-        pass
+        except _DryRun:
+            pass
+        return importer.report
+    for start in range(0, len(rows), batch_rows):
+        if start:
+            sleep(BATCH_PAUSE_S)  # a writer waiting in SQLite's busy handler polls; give it the gap
+        with store.batch():
+            for sheet, line, rec in rows[start:start + batch_rows]:
+                importer.row(sheet, line, rec)
     return importer.report
 
 

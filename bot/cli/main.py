@@ -1,4 +1,10 @@
-"""The `kpibot` command line: catalogs, levels and scores for coordinators (and tests)."""
+"""The `kpibot` command line: catalogs, levels and scores for coordinators (and tests).
+
+A database still locked after the store's busy timeout (5 s, SQLite retrying the lock meanwhile), read-only,
+or corrupted ends any command with one line, Thai then English, and exit code 2, never a traceback
+(bot/store/health.py). `kpibot run` and `kpibot chat` check the database (opens, writable, ``PRAGMA
+quick_check``) and the evidence folder (writable) before they start.
+"""
 
 from __future__ import annotations
 
@@ -372,11 +378,13 @@ def _today(text: str | None) -> date | None:
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.channels.console import ConsoleChat
     from bot.cli.demo import describe, first_officer
+    from bot.store.health import check_storage
     from handlers.conversation import Conversation
     from handlers.nlu import warm_up
 
     conf = settings()
     db = Path(args.db) if args.db else conf.demo_db
+    check_storage(db, conf.evidence_dir)  # StorageProblem: one line and exit 2 (main)
     store, created = _open_demo(db, conf.evidence_dir, _today(args.today))
     if created:
         _out(describe(store))
@@ -515,6 +523,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (OSError, yaml.YAMLError) as exc:
         _err(f"อ่านไฟล์ไม่ได้: {exc}")
+        return 2
+    except Exception as exc:  # a locked, read-only or corrupted database: one line, no traceback
+        from bot.store.health import storage_problem
+
+        problem = storage_problem(exc, getattr(args, "db", None))
+        if problem is None:
+            raise
+        _err(problem.line)
         return 2
 
 

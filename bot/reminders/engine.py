@@ -11,16 +11,21 @@ Exactly once, in two phases (table ``reminder_outbox``, see bot/store/migrations
    (``store.enqueue_reminders``) each reminder is logged (unique; a second tick or a restart finds
    it logged) with one ``pending`` outbox row per identity of the person on a running channel,
    carrying the message text and a fixed idempotency key;
-2. send: each row goes ``pending -> sending`` (committed) before the push, then ``sent``,
-   ``blocked`` (the person is marked unreachable), or back to ``pending`` with a backoff after an
-   error (``failed`` after ``max_attempts``; ``expired`` once no longer useful).
+2. send: after the pacer's wait, each row goes ``pending -> sending`` (committed, ``attempts`` + 1)
+   only as an HTTP request of its push starts: the channel calls the push's ``on_request`` after
+   its own rate limiter's waits, right before the request. Then ``sent``, ``blocked`` (the person is
+   marked unreachable), ``unknown`` (a 5xx or a timeout after the request was made, on a channel
+   without an idempotency key: perhaps delivered, never repeated, counted in the tick's report),
+   or back to ``pending`` with a backoff after an error that delivered nothing (``failed`` after
+   ``max_attempts`` requests; ``expired`` once no longer useful). ``attempts`` = requests made.
 
 A crash between the two phases, or in the middle of a fan-out, leaves rows ``pending`` (never
-tried: sent on the next tick) or ``sending`` (the push was in flight). At the next tick a
-``sending`` row is sent again with the same key where the channel deduplicates by key (LINE's
-``X-Line-Retry-Key``: exactly once); where it cannot (Telegram has no idempotency key) it becomes
-``unknown`` and is not repeated: at most once, so a crash can cost at most the messages in flight
-(``concurrency`` per channel) and never sends a duplicate.
+tried, or waiting in a pacer or rate limiter: sent on the next tick) or ``sending`` (a request had
+started). At the next tick a ``sending`` row is sent again with the same key where the channel
+deduplicates by key (LINE's ``X-Line-Retry-Key``: exactly once); where it cannot (Telegram) it
+becomes ``unknown`` and is not repeated: at most once, so a crash costs at most the requests in
+flight (≤ ``concurrency`` per channel, each reported) and never sends a duplicate. Telegram's
+channel itself retries only a 429 (Telegram refused: nothing delivered), after its retry_after.
 
 Pacing: per channel, evenly spaced pushes below the channel's limit (Telegram 28/s against its 30/s;
 the Telegram channel's own AIORateLimiter also waits out any 429), several in flight at once.
@@ -32,11 +37,12 @@ No SQL here: the outbox and log are the store's methods (bot/store/outbox.py). T
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import uuid
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -65,12 +71,13 @@ class TickReport:
     sent: int = 0  # pushes delivered
     blocked: int = 0
     failed: int = 0  # pushes that failed this tick (retried later unless given up)
+    unknown: int = 0  # a request may have reached the channel, then a 5xx/timeout: perhaps delivered, not repeated
     recovered: dict[str, int] = field(default_factory=dict)  # crash recovery: pending / unknown
     no_identity: int = 0  # due, but the person has no identity on a running channel
 
     def __str__(self) -> str:
         return (f"reminders {self.at:%Y-%m-%d %H:%M}: due {self.planned}, enqueued {self.enqueued}, sent {self.sent}, "
-                f"blocked {self.blocked}, failed {self.failed}, no channel {self.no_identity}"
+                f"blocked {self.blocked}, failed {self.failed}, unknown {self.unknown}, no channel {self.no_identity}"
                 + (f", recovered {self.recovered}" if self.recovered else ""))
 
 
@@ -128,26 +135,47 @@ def pending(store: SqliteStore, now: datetime, channels: set[str]) -> list[Outbo
     return store.pending_outbox(now, channels)
 
 
-def mark_sending(store: SqliteStore, row_id: int) -> bool:
-    return store.mark_outbox_sending(row_id)
+def mark_sending(store: SqliteStore, row_id: int, again: bool = False) -> bool:
+    """A request of the row's push starts (committed before it): ``sending``, one more attempt."""
+    return store.mark_outbox_sending(row_id, again=again)
 
 
-def outcome(row: OutboxRow, result: PushResult, now: datetime, max_attempts: int) -> tuple[str, datetime]:
-    """A push's status and the next attempt's time: retries back off 1, 2, 4 ... up to 60 minutes."""
+class NotOurs(Exception):
+    """The row left ``pending`` before its request started (nothing is sent)."""
+
+
+def outcome(row: OutboxRow, result: PushResult, now: datetime, max_attempts: int, *, requests: int = 1,
+            idempotent: bool = False) -> tuple[str, datetime]:
+    """A push's status and the next attempt's time: retries back off 1, 2, 4 ... up to 60 minutes.
+    A push that may have delivered (``result.unknown``) is repeated only where the channel
+    deduplicates by key."""
     if result.ok:
         return "sent", now
     if result.blocked:
         return "blocked", now
-    if row.attempts + 1 >= max_attempts:
+    if result.unknown and not idempotent:
+        return "unknown", now
+    tries = row.attempts + max(1, requests)
+    if tries >= max_attempts:
         return "failed", now
-    return "pending", now + timedelta(minutes=min(60, 2 ** row.attempts))
+    return "pending", now + timedelta(minutes=min(60, 2 ** (tries - 1)))
 
 
-def mark_result(store: SqliteStore, row: OutboxRow, result: PushResult, now: datetime, max_attempts: int) -> str:
-    status, next_at = outcome(row, result, now, max_attempts)
+def mark_result(store: SqliteStore, row: OutboxRow, result: PushResult, now: datetime, max_attempts: int,
+                requests: int = 1, idempotent: bool = False) -> str:
+    status, next_at = outcome(row, result, now, max_attempts, requests=requests, idempotent=idempotent)
     store.mark_outbox_result(row, status, sent_at=now if result.ok else None, error=result.error,
                              next_attempt_at=next_at)
     return status
+
+
+def _takes_on_request(channel: Any) -> bool:
+    """Whether ``channel.push`` announces its requests (``on_request``); else the engine marks the row
+    itself right before calling it."""
+    try:
+        return "on_request" in inspect.signature(channel.push).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def outbox(store: SqliteStore) -> list[dict[str, Any]]:
@@ -227,7 +255,7 @@ class ReminderEngine:
                 await self.runtime.call(enqueue, store, messages, now, names, report)
                 rows = await self.runtime.call(pending, store, now, names)
                 await self._send(rows, channels, report)
-            if report.planned or report.sent or report.failed or report.recovered:
+            if report.planned or report.sent or report.failed or report.unknown or report.recovered:
                 log.info("%s", report)
             return report
 
@@ -241,24 +269,47 @@ class ReminderEngine:
     async def _send_channel(self, name: str, channel: Any, rows: list[OutboxRow], report: TickReport) -> None:
         pacer = self._pacers.setdefault(name, Pacer(self.rates.get(name)))
         queue = list(reversed(rows))
+        announces = _takes_on_request(channel)
+        idempotent = self._idempotent(name, channel) or name in IDEMPOTENT
+        store = self.runtime.store
+
+        async def push(row: OutboxRow, made: list[int]) -> PushResult:
+            async def on_request() -> None:  # a request starts: committed first
+                if not await self.runtime.call(mark_sending, store, row.id, made[0] > 0):
+                    raise NotOurs(row.id)
+                made[0] += 1
+
+            reply = Reply(row.text)
+            if announces:
+                return await channel.push(row.external_id, reply, key=row.key, on_request=on_request)
+            await on_request()
+            return await channel.push(row.external_id, reply, key=row.key)
 
         async def worker() -> None:
             while queue:
                 row = queue.pop()
-                if not await self.runtime.call(mark_sending, self.runtime.store, row.id):
-                    continue
-                await pacer.wait()  # right before the push: the store hop adds no jitter to the spacing
+                await pacer.wait()  # still pending while waiting: a crash here costs nothing
+                made = [0]  # requests started (each committed as an attempt before it)
                 try:
-                    result = await channel.push(row.external_id, Reply(row.text), key=row.key)
-                except Exception as exc:  # a channel bug or network failure: retried later
+                    result = await push(row, made)
+                except NotOurs:
+                    continue
+                except Exception as exc:  # a channel bug: perhaps delivered if a request had started
                     log.exception("reminders: push to %s:%s failed", name, row.external_id)
-                    result = PushResult(False, error=f"{type(exc).__name__}: {exc}")
-                status = await self.runtime.call(mark_result, self.runtime.store, row, result, self._now(),
-                                                 self.max_attempts)
+                    result = PushResult(False, unknown=True, error=f"{type(exc).__name__}: {exc}")
+                requests = made[0]
+                if requests == 0 and result.unknown:
+                    result = replace(result, unknown=False)  # no request was made: nothing can have arrived
+                status = await self.runtime.call(mark_result, store, row, result, self._now(), self.max_attempts,
+                                                 requests, idempotent)
                 if status == "sent":
                     report.sent += 1
                 elif status == "blocked":
                     report.blocked += 1
+                elif status == "unknown":
+                    report.unknown += 1
+                    log.warning("reminders: push to %s:%s may or may not have arrived (%s): not repeated",
+                                name, row.external_id, result.error)
                 else:
                     report.failed += 1
 

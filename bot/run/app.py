@@ -26,7 +26,9 @@ async def serve(conf: Settings, stop: asyncio.Event | None = None) -> None:
     from bot.channels.line.channel import LineConfig, run_line
     from bot.channels.telegram.channel import run_telegram
     from bot.reminders.engine import install, start_scheduler
+    from bot.store.health import check_storage
 
+    check_storage(conf.db, conf.evidence_dir)  # StorageProblem before any channel starts (the CLI says it)
     worker = WorkerSpec(str(conf.db), str(conf.evidence_dir)) if conf.conversation_process else None
     runtime = Runtime(lambda: SqliteStore(conf.db, conf.evidence_dir), load_all(), worker=worker)
     await runtime.start()  # the conversation process warms up before the first update is fetched

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
+from bot.channels.base import Channel, PushResult  # noqa: F401 - PushResult: re-exported for the engine
 from bot.run.process import ConversationProcess, WorkerSpec
 from bot.store.sqlite import SqliteStore
+from handlers import audience
 from handlers.conversation import Conversation
 from handlers.messages import Incoming, Reply
 from scoring.model import Catalog
@@ -28,22 +30,9 @@ log = logging.getLogger("kpibot")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class PushResult:
-    ok: bool
-    blocked: bool = False  # the person blocked the bot / unfollowed (Telegram 403, LINE 403)
-    error: str | None = None
-
-
-class Channel(Protocol):
-    """A chat channel as reminders and links see it: push a reply to a person's id on that channel."""
-
-    name: str  # "telegram" | "line"
-
-    async def push(self, external_id: str, reply: Reply, *, key: str | None = None) -> PushResult: ...
-
-
 class Runtime:
+    """The core; also bot/channels/base.py's ``Host``: what a channel may ask of the running bot."""
+
     def __init__(self, store_factory: Callable[[], SqliteStore], catalogs: Mapping[str, Catalog], *,
                  worker: WorkerSpec | None = None):
         self.catalogs = catalogs
@@ -71,9 +60,52 @@ class Runtime:
         return self.conversation.handle(msg)
 
     async def start(self) -> None:
-        """Start the conversation process, if there is one, and wait until it is warm."""
+        """Start the conversation process, if there is one, and wait until it is warm; inline, warm up
+        Thai NLP (its first calls take about a second) off the loop. Idempotent."""
         if self.worker is not None:
             await self.worker.start()
+            return
+        import asyncio
+
+        from handlers.nlu import warm_up
+
+        await asyncio.get_running_loop().run_in_executor(None, warm_up)
+
+    # -- Host (bot/channels/base.py): what channels ask of the running bot ---------------------------
+    async def role(self, channel: str, external_id: str) -> str | None:
+        person = self.store.person_by_identity(channel, external_id)
+        return None if person is None else person.role
+
+    async def person_name(self, channel: str, external_id: str) -> str | None:
+        person = self.store.person_by_identity(channel, external_id)
+        return None if person is None else person.name
+
+    async def set_reachable(self, channel: str, external_id: str, reachable: bool) -> bool:
+        person = self.store.person_by_identity(channel, external_id)
+        if person is None:
+            return False
+        self.store.set_reachable(person.id, reachable)
+        return True
+
+    async def first_delivery(self, channel: str, event_id: str, now: datetime) -> bool:
+        return self.store.first_delivery(channel, event_id, now)
+
+    async def forget_events(self, channel: str, before: datetime) -> int:
+        return self.store.forget_events(channel, before)
+
+    async def notify_admins(self, text: str, key: str, now: datetime, stage: str = "notice") -> int:
+        """handlers/audience.py picks who and where; reminder_log keeps it once per admin, key and stage."""
+        told = 0
+        for person in self.store.people(None, None):
+            if not audience.receives_notices(person.role):
+                continue
+            identities = dict(self.store.identities(person.id))
+            name = audience.notice_channel(identities, self.channels)
+            if name is None or not self.store.log_reminder(person.id, key, stage, now, name):
+                continue
+            await self.channels[name].push(identities[name], Reply(text), key=f"{key}:{person.id}")
+            told += 1
+        return told
 
     def close(self) -> None:
         if self.worker is not None:

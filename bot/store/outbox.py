@@ -3,8 +3,10 @@ reminder engine (bot/reminders/engine.py) runs on, so the engine has no SQL of i
 
 ``SqliteStore`` inherits ``OutboxStore``; the methods use its connection, lock and transactions.
 Guarantees: ``enqueue_reminders`` logs every reminder and queues its rows in ONE transaction (a
-reminder already logged queues nothing); ``mark_outbox_sending`` moves a row ``pending -> sending``
-at most once; reads take the lock but no write transaction. Times are stored as ISO strings in
+reminder already logged queues nothing); ``mark_outbox_sending`` is committed as each HTTP request
+of a push starts (``pending -> sending``, ``attempts`` + 1: attempts count requests actually made),
+so a ``sending`` row is one whose request may have reached the channel and a row never tried stays
+``pending``; reads take the lock but no write transaction. Times are stored as ISO strings in
 Asia/Bangkok.
 """
 
@@ -78,8 +80,9 @@ class OutboxStore:
         return found
 
     def recover_outbox(self, idempotent: set[str]) -> dict[str, int]:
-        """Rows left ``sending`` by a crash become ``pending`` where the channel deduplicates by key,
-        else ``unknown`` (never repeated). Returns how many became each."""
+        """Rows left ``sending`` by a crash (a request had started: it may have reached the channel)
+        become ``pending`` where the channel deduplicates by key, else ``unknown`` (never repeated).
+        Rows never tried are still ``pending``. Returns how many became each."""
         counts: dict[str, int] = {}
         with self._write():
             rows = self.db.execute("SELECT id, channel FROM reminder_outbox WHERE status = 'sending'").fetchall()
@@ -123,11 +126,14 @@ class OutboxStore:
                     out.append(OutboxRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6]))
         return out
 
-    def mark_outbox_sending(self, row_id: int) -> bool:
-        """``pending -> sending`` (committed before the push); False when the row is no longer pending."""
+    def mark_outbox_sending(self, row_id: int, *, again: bool = False) -> bool:
+        """An HTTP request of the push starts: ``pending -> sending`` and one more attempt, committed
+        before the request. ``again``: a further request of the same push (a 429 retried, a second
+        part), the row already ``sending``. False when the row is not in the expected state."""
+        expected = "sending" if again else "pending"
         with self._write():
             cursor = self.db.execute("UPDATE reminder_outbox SET status = 'sending', attempts = attempts + 1 "
-                                     "WHERE id = ? AND status = 'pending'", [row_id])
+                                     "WHERE id = ? AND status = ?", [row_id, expected])
             return cursor.rowcount == 1
 
     def mark_outbox_result(self, row: OutboxRow, status: str, *, sent_at: datetime | None, error: str | None,

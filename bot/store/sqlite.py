@@ -2,9 +2,18 @@
 
 - One ``sqlite_utils.Database`` per store, guarded by a ``threading.RLock``: channels may call from a
   worker thread, and a Database must never be used by two threads at once (DESIGN.md).
-- WAL journal, ``synchronous=NORMAL``, foreign keys on; every write runs in one transaction together
+- WAL journal, ``synchronous=FULL``, foreign keys on; every write runs in one transaction together
   with its audit row, so a failure leaves nothing half-written, and a method that writes returns only
   after its transaction has committed (unless the caller wrapped it in ``batch()``).
+- Acknowledged means durable: with FULL the WAL is synced at every commit, so a submission the bot has
+  confirmed survives a power loss (NORMAL may roll the last commits back). Cost, measured by
+  bench/store_bench.py on this machine (2 shared cores, SQLite 3.40): single-submission commits/s
+  NORMAL 1,000-3,100, FULL 290-1,500 (FULL 0.1-0.7x of NORMAL, the range is the machine's load), i.e.
+  0.7-3.5 ms a durable commit, far above a chat bot's rate. ``synchronous="NORMAL"`` exists for that
+  comparison only.
+- A lock held by another connection is waited for ``BUSY_TIMEOUT_S`` (5 s; SQLite's busy handler
+  retries meanwhile), then the call raises "database is locked" (the CLI says so in one line:
+  bot/store/health.py).
 - Several connections may write the same file (`kpibot run` has two processes). The connection is in
   autocommit mode and our transactions begin IMMEDIATE: the write lock is taken first, waiting up to
   the busy timeout, so a transaction that reads and then writes never meets SQLITE_BUSY_SNAPSHOT
@@ -33,6 +42,7 @@ from typing import Any
 import sqlite_utils
 
 import bot.store.evidence as ev
+from bot.store.channel_events import ChannelEventsStore
 from bot.store.migrations import MIGRATIONS, migrate
 from bot.store.outbox import OutboxStore
 from handlers.ports import (
@@ -59,6 +69,12 @@ REMINDER_MODES = ("on", "muted", "snoozed")
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 LINK_TTL = timedelta(minutes=15)  # a link code works once, within this time
+INVITE_TTL = timedelta(days=30)  # an invite made without an expiry date: no invite works for ever
+CODE_TRIES, CODE_WINDOW = 5, timedelta(minutes=15)  # failed invite/link attempts per sender and per code
+
+# Durability and waiting (module docstring): a lock held by another connection is waited for this long.
+BUSY_TIMEOUT_S = 5.0
+SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 
 _UNSET: Any = object()
 
@@ -144,23 +160,26 @@ def new_code() -> str:
 # ---------------------------------------------------------------- the store
 
 
-class SqliteStore(OutboxStore):
+class SqliteStore(OutboxStore, ChannelEventsStore):
     """handlers.ports.Store on one SQLite file; see the module docstring for the guarantees."""
 
-    def __init__(self, path: str | Path, evidence_dir: str | Path, *, clock: Clock | None = None):
+    def __init__(self, path: str | Path, evidence_dir: str | Path, *, clock: Clock | None = None,
+                 busy_timeout: float = BUSY_TIMEOUT_S, synchronous: str = "FULL"):
+        if synchronous not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
         self.path = Path(path)
         self.evidence_dir = Path(evidence_dir)
         self.clock: Clock = clock or system_clock
         self._lock = threading.RLock()
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10, isolation_level=None)
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=busy_timeout, isolation_level=None)
         self.db = sqlite_utils.Database(conn)
         self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA busy_timeout = 10000")
+        self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         if str(path) != ":memory:":
             self.db.enable_wal()
-        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute(f"PRAGMA synchronous = {synchronous}")  # FULL: see the module docstring
         with self._lock:
             self.schema_version = migrate(self.db)
 
@@ -311,9 +330,9 @@ class SqliteStore(OutboxStore):
     def people_named(self, name: str) -> list[Person]:
         """People whose name matches ``name`` once runs of whitespace are collapsed."""
         wanted = " ".join(name.split())
-        with self._lock:
-            return [self._person(r) for r in self._rows("SELECT * FROM people ORDER BY id")
-                    if " ".join(r["name"].split()) == wanted]
+        with self._lock:  # every write path stores names collapsed, so equality on the index is enough
+            return [self._person(r) for r in self._rows("SELECT * FROM people WHERE name = ? ORDER BY id",
+                                                        [wanted])]
 
     def person_by_identity(self, channel: str, external_id: str) -> Person | None:
         row = self._row("SELECT p.* FROM identities i JOIN people p ON p.id = i.person_id "
@@ -453,8 +472,52 @@ class SqliteStore(OutboxStore):
             self._audit("create", "link_code", person_id, None, {"expires_at": now + ttl}, actor_person=person_id)
         return code
 
+    # -- failed code attempts (invites, link codes): throttled per sender and per code, kept in the audit log
+
+    def _code_failures(self, entity: str, code: str, channel: str, external_id: str, now: datetime) -> list[str]:
+        """When the failed attempts of the last CODE_WINDOW by this sender or on this code were made."""
+        rows = self._rows("SELECT at FROM audit WHERE action = 'refused' AND entity = ? AND (actor = ? OR "
+                          "entity_id = ?) AND at > ? ORDER BY at",
+                          [entity, f"{channel}:{external_id}", hash_code(code)[:16],
+                           (now - CODE_WINDOW).astimezone(BANGKOK).isoformat()])
+        return [r["at"] for r in rows]
+
+    def code_wait(self, entity: str, code: str, channel: str, external_id: str, now: datetime) -> int:
+        """Minutes until this sender may try a code again (0: now): CODE_TRIES failures in CODE_WINDOW."""
+        failures = self._code_failures(entity, code, channel, external_id, now)
+        if len(failures) < CODE_TRIES:
+            return 0
+        free_at = datetime.fromisoformat(failures[-CODE_TRIES]) + CODE_WINDOW
+        return max(1, -(-int((free_at - now).total_seconds()) // 60))
+
+    def _code_failed(self, entity: str, code: str, channel: str, external_id: str, now: datetime,
+                     reason: str) -> None:
+        """Record a failed attempt; the one that reaches CODE_TRIES is also recorded as a burst, once."""
+        sender, digest = f"{channel}:{external_id}", hash_code(code)[:16]
+        with self._write():
+            self.db.execute("INSERT INTO audit (at, actor, action, entity, entity_id, after) VALUES (?, ?, ?, ?, ?, ?)",
+                            [now.astimezone(BANGKOK).isoformat(), sender, "refused", entity, digest,
+                             _json({"reason": reason})])
+            if len(self._code_failures(entity, code, channel, external_id, now)) == CODE_TRIES:
+                self._audit("burst", entity, digest, None, {"sender": sender, "tries": CODE_TRIES,
+                            "window_minutes": int(CODE_WINDOW.total_seconds() // 60)}, actor=sender)
+
     def redeem_link_code(self, code: str, channel: str, external_id: str, *, display_name: str | None = None,
                          now: datetime | None = None) -> Person:
+        """``_redeem_link_code`` behind the throttle: LinkError("throttled") without a lookup after
+        CODE_TRIES failed attempts in CODE_WINDOW by this sender or on this code."""
+        now = _aware(now or self.clock())
+        wait = self.code_wait("link_code", code, channel, external_id, now)
+        if wait:
+            raise LinkError("throttled", wait)
+        try:
+            return self._redeem_link_code(code, channel, external_id, display_name=display_name, now=now)
+        except LinkError as exc:
+            self._code_failed("link_code", code, channel, external_id, now, exc.reason)
+            raise
+
+    def _redeem_link_code(self, code: str, channel: str, external_id: str, *, display_name: str | None = None,
+                          now: datetime | None = None) -> Person:
         """Attach (channel, external_id) to the person the code was made for, once; raises LinkError
         ("unknown", "used", "expired", or "taken" when the id belongs to someone else)."""
         now = _aware(now or self.clock())
@@ -481,7 +544,8 @@ class SqliteStore(OutboxStore):
     def create_invite(self, role: str, unit_id: str, *, person_id: int | None = None,
                       expires_at: datetime | None = None, created_by: int | None = None,
                       scopes: tuple[Scope, ...] = ()) -> str:
-        """A new single-use code, returned once; only its sha256 is stored."""
+        """A new single-use code, returned once; only its sha256 is stored. Without ``expires_at`` it
+        expires after INVITE_TTL (the CLI's default too); made in chat, after 7 days (handlers/conversation.py)."""
         self._check_person_fields(role, unit_id, tuple(scopes))
         if person_id is not None and self.person(person_id) is None:
             raise ValueError(f"unknown person {person_id}")
@@ -493,7 +557,8 @@ class SqliteStore(OutboxStore):
                     break
             row = {"code_sha256": digest, "role": role, "unit_id": unit_id, "person_id": person_id,
                    "scopes": _json([[s.kind, s.value] for s in scopes]), "created_by": created_by,
-                   "created_at": self._now().isoformat(), "expires_at": _dt_in(expires_at)}
+                   "created_at": self._now().isoformat(),
+                   "expires_at": _dt_in(expires_at or self._now() + INVITE_TTL)}  # every invite expires
             invite_id = self.db["invites"].insert(row).last_pk
             self._audit("create", "invite", invite_id, None, {k: v for k, v in row.items() if k != "code_sha256"},
                         actor_person=created_by)
@@ -531,6 +596,19 @@ class SqliteStore(OutboxStore):
 
     def redeem_invite(self, code: str, channel: str, external_id: str, display_name: str,
                       now: datetime) -> Person:
+        """``_redeem_invite`` behind the throttle (as ``redeem_link_code``): InviteError("throttled")."""
+        now = _aware(now)
+        wait = self.code_wait("invite", code, channel, external_id, now)
+        if wait:
+            raise InviteError("throttled", wait)
+        try:
+            return self._redeem_invite(code, channel, external_id, display_name, now)
+        except InviteError as exc:
+            self._code_failed("invite", code, channel, external_id, now, exc.reason)
+            raise
+
+    def _redeem_invite(self, code: str, channel: str, external_id: str, display_name: str,
+                       now: datetime) -> Person:
         now = _aware(now)
         with self._write():
             row = self._row("SELECT * FROM invites WHERE code_sha256 = ?", [hash_code(code)])
@@ -716,8 +794,9 @@ class SqliteStore(OutboxStore):
 
         The same bytes sent again for the same unit, KPI and period return the earlier record; sent for
         another unit or period they are recorded with ``duplicate_of`` naming the first such record.
+        Bytes ``ev.check`` refuses raise ``EvidenceRefused`` and nothing is written.
         """
-        facts = ev.inspect(data, mime_hint)
+        facts = ev.accept(data, mime_hint, file_name, today=received_at.astimezone(BANGKOK).date())
         ev.store_bytes(self.evidence_dir, data, facts.sha256)  # outside the transaction: content-addressed, idempotent
         with self._write():
             same = self._row("SELECT * FROM evidence WHERE sha256 = ? AND unit_id = ? AND catalog_id = ? "
@@ -748,10 +827,11 @@ class SqliteStore(OutboxStore):
             params.append(period)
         return [self._evidence(r) for r in self._rows(sql + " ORDER BY id", params)]
 
-    def keep_file(self, data: bytes) -> str:
+    def keep_file(self, data: bytes, file_name: str | None = None, mime_hint: str | None = None) -> str:
         """Keep bytes not yet recorded as evidence (a photo waiting for "which KPI?") where evidence lives,
-        under their sha256, so a restart before the pick loses nothing; returns the sha256."""
-        sha256 = ev.sha256_hex(data)
+        under their sha256, so a restart before the pick loses nothing; returns the sha256. Checked as
+        evidence first: refused bytes raise ``EvidenceRefused`` and nothing is written."""
+        sha256 = ev.accept(data, mime_hint, file_name, today=self._now().date()).sha256
         ev.store_bytes(self.evidence_dir, data, sha256)
         return sha256
 

@@ -9,6 +9,11 @@ States and transitions (stored per chat, see handlers.flows; `STEPS` maps each s
 While "which KPI?" waits, the files are already kept by the store (`keep_file`, content-addressed under
 their sha256, the same place evidence lives) and the state names them, so a restart between the photo
 and the pick loses nothing. Nothing of this flow lives in process memory.
+
+Files are read through `Attachment.read`, at most `EVIDENCE_MAX_BYTES` + 1 bytes (so an oversized file is
+known by what arrived, whatever size it claimed). The store decides what it accepts (bot/store/evidence.py)
+and raises `EvidenceRefused` for the rest: such a file is not kept, and the reply says why and what is
+accepted (`ACCEPTED`); the state stays as it was, so the next good file still finds its KPI.
 """
 
 from __future__ import annotations
@@ -23,10 +28,20 @@ from ..agreements import evaluate_submission, latest, period_for
 from ..context import Ctx, kpi_choices, pick
 from ..messages import Reply
 from ..nlu import Understanding
-from ..ports import Store
+from ..ports import EVIDENCE_MAX_BYTES, EvidenceRefused, Store
 from . import Flow, Step
 
 File = tuple[Callable[[], bytes], str | None, str | None]  # bytes loader, file name, mime hint
+ACCEPTED = "รับเฉพาะรูปภาพ JPEG, PNG, WebP, HEIC หรือไฟล์ PDF ไม่เกิน 20 MB ค่ะ"
+
+
+def refused_reply(refusals: list[tuple[str | None, EvidenceRefused]], files: int) -> str:
+    """One line per refused file (named when the message had several), then what is accepted."""
+    lines = []
+    for name, err in refusals:
+        named = f" “{name[:40]}”" if name and files > 1 else ""
+        lines.append(f"ขออภัยค่ะ ไม่ได้เก็บไฟล์{named} เพราะ{err.reason_th}")
+    return "\n".join([*lines, ACCEPTED])
 
 
 def expecting(ctx: Ctx, key: str, period: str) -> dict[str, Any]:
@@ -49,16 +64,27 @@ class Evidence:
         if len(keys) == 1 or (keys and not u.ambiguous):
             return self.save(ctx, keys[0], u.period)
         candidates = keys or [s.key for s in ctx.slots]
-        held = [{"sha256": self.store.keep_file(att.load()), "name": att.file_name, "mime": att.mime}
-                for att in ctx.msg.attachments]
+        held: list[dict[str, Any]] = []
+        refusals: list[tuple[str | None, EvidenceRefused]] = []
+        for att in ctx.msg.attachments:
+            try:
+                sha = self.store.keep_file(att.read(EVIDENCE_MAX_BYTES + 1), att.file_name, att.mime)
+            except EvidenceRefused as err:
+                refusals.append((att.file_name, err))
+                continue
+            held.append({"sha256": sha, "name": att.file_name, "mime": att.mime})
+        refused = [Reply(refused_reply(refusals, len(ctx.msg.attachments)))] if refusals else []
+        if not held:
+            return refused
         self.store.set_state(ctx.msg.chat_key, {"flow": Flow.EVIDENCE.value, "awaiting": Step.KPI.value,
                                                 "candidates": candidates, "files": held})
-        return [Reply("หลักฐานนี้ของตัวชี้วัดไหนคะ", kpi_choices(ctx, candidates))]
+        return [*refused, Reply("หลักฐานนี้ของตัวชี้วัดไหนคะ", kpi_choices(ctx, candidates))]
 
     def _files(self, ctx: Ctx, state: dict[str, Any] | None) -> list[File]:
         """The message's own files, else those kept while "which KPI?" waited."""
         if ctx.msg.attachments:
-            return [(att.load, att.file_name, att.mime) for att in ctx.msg.attachments]
+            return [(lambda att=att: att.read(EVIDENCE_MAX_BYTES + 1), att.file_name, att.mime)
+                    for att in ctx.msg.attachments]
         out: list[File] = []
         for f in (state or {}).get("files") or []:
             sha = str(f.get("sha256") or "")
@@ -73,15 +99,24 @@ class Evidence:
             return [Reply("ไม่พบไฟล์หลักฐาน กรุณาส่งใหม่อีกครั้งค่ะ")]
         period = period or period_for(slot.kpi, ctx.today)
         saved = []
+        refusals: list[tuple[str | None, EvidenceRefused]] = []
         for load, name, mime in files:
             try:
                 data = load()
             except (FileNotFoundError, KeyError):
                 continue  # a kept file gone from disk: reported below as not found
-            saved.append(self.store.add_evidence(
-                data, person_id=ctx.person.id, unit_id=ctx.unit.id, catalog_id=slot.catalog.id,
-                kpi_id=slot.kpi.id, period=period, received_at=ctx.msg.sent_at, file_name=name,
-                mime_hint=mime))
+            try:
+                saved.append(self.store.add_evidence(
+                    data, person_id=ctx.person.id, unit_id=ctx.unit.id, catalog_id=slot.catalog.id,
+                    kpi_id=slot.kpi.id, period=period, received_at=ctx.msg.sent_at, file_name=name,
+                    mime_hint=mime))
+            except EvidenceRefused as err:
+                refusals.append((name, err))
+        refused = [Reply(refused_reply(refusals, len(files)))] if refusals else []
+        if refusals and not saved:
+            if state is not None:  # kept files now refused (kept before these checks): nothing left to pick
+                self.store.set_state(ctx.msg.chat_key, None)
+            return refused
         if not saved:
             self.store.set_state(ctx.msg.chat_key, None)
             return [Reply("ไม่พบไฟล์หลักฐาน กรุณาส่งใหม่อีกครั้งค่ะ")]
@@ -98,7 +133,7 @@ class Evidence:
         expected = list(target.evidence if target else ()) or list(slot.kpi.evidence)
         if expected:
             lines.append("หลักฐานที่เกณฑ์ยังต้องการ: " + ", ".join(expected[:4]))
-        return [Reply("\n".join(lines))]
+        return [*refused, Reply("\n".join(lines))]
 
     # -- the steps (see STEPS) ------------------------------------------------------------------
     def picked(self, ctx: Ctx, state: dict[str, Any], choice: str | None, text: str) -> list[Reply] | None:

@@ -97,7 +97,7 @@ async def line_bot_fixture(tmp_path, monkeypatch, line_catalogs):
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     session = aiohttp.ClientSession(timeout=TIMEOUT)
     bot = LineBot(runtime, channel, api, f"http://127.0.0.1:{port}", session, now=now)
     try:

@@ -172,3 +172,46 @@ async def test_run_line_serves_the_webhook_from_environment_settings(line_bot: L
             assert response.status == 400  # no signature
     stop.set()
     await asyncio.wait_for(task, 30)
+
+
+def test_the_json_sent_is_what_line_bot_sdk_models_would_send():
+    """``wire`` skips the SDK's models for speed; the JSON must be the one they serialise to."""
+    from linebot.v3.messaging import (
+        ImageMessage,
+        MulticastRequest,
+        PostbackAction,
+        PushMessageRequest,
+        QuickReply,
+        QuickReplyItem,
+        ReplyMessageRequest,
+        TextMessage,
+    )
+
+    channel = LineChannel.__new__(LineChannel)
+    channel.config = LineConfig(secret=SECRET, token="t", public_base_url="https://kpibot.example.go.th")
+    channel.media = MediaStore(timedelta(days=1))
+    channel.media.put = lambda data, mime: "token"  # type: ignore[method-assign]  # the same URL each time
+    two = (Choice("ยืนยัน", "ok"), Choice("ยกเลิก", "no"))
+    many = tuple(Choice(f"ข้อ {i}", f"k:{i}") for i in range(14)) + (Choice("", "empty"),)
+    for reply in (Reply("สวัสดีค่ะ"), Reply("ยืนยันไหมคะ", two), Reply("เลือกค่ะ\n" * 3000, many),
+                  Reply("กราฟ", two, image=png()), Reply("", image=png()), Reply("ส่งออก", document=b"x")):
+        wire = channel.wire(reply)
+        assert [m.to_dict() for m in channel.render(reply)] == wire
+        for message in wire:
+            if message["type"] == "text":
+                quick = message.get("quickReply")
+                model = TextMessage(text=message["text"], quick_reply=None if quick is None else QuickReply(items=[
+                    QuickReplyItem(action=PostbackAction(label=c.label, data=c.data, display_text=c.label))
+                    for c in reply.choices]))
+                assert model.to_dict() == message
+            elif message["type"] == "image":
+                url = message["originalContentUrl"]
+                assert ImageMessage(original_content_url=url, preview_image_url=url).to_dict() == message
+            else:
+                assert choices_carousel(reply.choices, "x").to_dict()["contents"] == message["contents"]
+        text = TextMessage(text="x")
+        for request, body in ((ReplyMessageRequest(reply_token="r", messages=[text]), {"replyToken": "r"}),
+                              (PushMessageRequest(to="U", messages=[text]), {"to": "U"}),
+                              (MulticastRequest(to=["U"], messages=[text]), {"to": ["U"]})):
+            assert request.to_dict() == {**body, "messages": [{"type": "text", "text": "x"}],
+                                         "notificationDisabled": False}

@@ -311,3 +311,148 @@ async def test_texts_are_rendered_outside_the_write_transaction(bot, monkeypatch
     report = await b.tick()
     assert report.sent == len(channel.pushes) > 0
     assert seen and not any(seen)  # every text made while the store held no transaction
+
+
+# ---------------------------------------------------------------- faults: exactly once where possible, at most once
+
+
+class AnnouncingChannel(FakeChannel):
+    """A fake whose push announces each request (``on_request``), as the real channels do."""
+
+    async def push(self, external_id: str, reply, *, key: str | None = None, on_request=None) -> PushResult:
+        if on_request is not None:
+            await on_request()
+        return await super().push(external_id, reply, key=key)
+
+
+async def test_a_crash_in_the_pacer_wait_loses_nothing_and_sends_nothing_twice(bot):
+    """The 8 rows in hand wait in the pacer when the process dies: none reached the channel, so none
+    is `sending`/`unknown`; the next start sends each of them exactly once."""
+    import asyncio
+
+    from bot.reminders import engine as engine_module
+
+    clock = at(date(2025, 6, 20), 8, 1)
+    first = AnnouncingChannel()
+    b = bot(clock, first)
+    b.engine.concurrency = 8
+    waits, free, all_waiting = 0, 3, asyncio.Event()
+
+    class DyingPacer(engine_module.Pacer):
+        async def wait(self) -> None:
+            nonlocal waits
+            waits += 1
+            if waits > free:  # every worker ends up here, a row in hand: the process dies now
+                if waits == free + 8:
+                    all_waiting.set()
+                await asyncio.Event().wait()
+
+    b.engine._pacers["telegram"] = DyingPacer(None)
+    task = asyncio.create_task(b.tick())
+    await asyncio.wait_for(all_waiting.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    rows = await b.store(outbox)
+    statuses = [r["status"] for r in rows]
+    assert len(first.pushes) == free and statuses.count("sent") == free
+    assert statuses.count("pending") == len(rows) - free > 8  # the 8 in hand among them
+    assert "sending" not in statuses and "unknown" not in statuses
+
+    second = AnnouncingChannel()
+    b.restart(second)
+    report = await b.tick()
+    assert report.recovered == {} and report.unknown == 0
+    keys = [k for _, _, k in first.pushes + second.pushes]
+    assert len(keys) == len(set(keys)) == len(rows)  # every row delivered, exactly once
+    rows = await b.store(outbox)
+    assert {r["status"] for r in rows} == {"sent"} and {r["attempts"] for r in rows} == {1}
+
+
+async def _telegram_bot(b, standin):
+    """The real Telegram channel (python-telegram-bot over HTTP) against the stand-in, in b's runtime."""
+    from bot.channels.telegram.channel import TelegramSettings, build_application
+
+    channel = build_application(b.runtime, TelegramSettings(token=standin.token, base_url=standin.base_url,
+                                                            base_file_url=standin.base_file_url,
+                                                            set_commands=False))
+    await channel.application.initialize()
+    b.runtime.channels = {"telegram": channel}
+    return channel
+
+
+def _deliver_then(standin, chat_id: int, fault: str):
+    """sendMessage to `chat_id` is delivered, then answered 502 (or never answered in time)."""
+    import asyncio
+
+    from tests.standins.telegram_api import _ApiError
+
+    real = standin._m_sendMessage
+
+    async def send(params):
+        result = await real(params)
+        if params.get("chat_id") == chat_id:
+            if fault == "502":
+                raise _ApiError(502, "Bad Gateway")
+            await asyncio.sleep(5)  # longer than the read timeout below
+        return result
+
+    standin._m_sendMessage = send
+
+
+@pytest.mark.parametrize("fault", ["502", "timeout"])
+async def test_telegram_delivers_then_fails_one_copy_and_unknown(bot, fault):
+    from tests.standins.telegram_api import TelegramStandIn
+
+    chat = 1000 + MUEANG_OFFICER
+    async with TelegramStandIn() as standin:
+        b = bot(at(date(2025, 6, 17), 8, 5))
+        channel = await _telegram_bot(b, standin)
+        try:
+            channel.application.bot.request._read_timeout = 1.0  # the timeout case within a second
+            _deliver_then(standin, chat, fault)
+            report = await b.tick()
+            assert len(standin.sent_messages(chat)) == 1  # delivered once: no retry in the channel or the engine
+            assert len(standin.calls_of("sendMessage")) == report.sent + 1
+            mine = [r for r in await b.store(outbox) if r["external_id"] == str(chat)]
+            assert len(mine) == 1  # one reminder due to this chat
+            rows = {r["external_id"]: r for r in await b.store(outbox)}
+            assert rows[str(chat)]["status"] == "unknown" and rows[str(chat)]["attempts"] == 1
+            assert report.unknown == 1 and report.failed == 0
+            assert {r["attempts"] for r in rows.values()} == {1}
+            b.clock.set(date(2025, 6, 17), 10)  # later ticks never repeat it
+            assert (await b.tick()).sent == 0
+            assert len(standin.sent_messages(chat)) == 1
+        finally:
+            await channel.application.shutdown()
+
+
+async def test_telegram_429_is_retried_and_delivered_once(bot):
+    from tests.standins.telegram_api import TelegramStandIn
+
+    async with TelegramStandIn() as standin:
+        b = bot(at(date(2025, 6, 17), 8, 5))
+        channel = await _telegram_bot(b, standin)
+        try:
+            standin.fail_next("sendMessage", 429, retry_after=1)
+            report = await b.tick()
+            sent = [(m.chat_id, m.text) for m in standin.sent_messages()]
+            assert len(sent) == len(set(sent)) == report.sent > 0 and report.failed == report.unknown == 0
+            rows = await b.store(outbox)
+            assert {r["status"] for r in rows} == {"sent"}
+            attempts = sorted(r["attempts"] for r in rows)  # requests actually made: one row needed two
+            assert attempts == [1] * (len(rows) - 1) + [2]
+            assert len(standin.calls_of("sendMessage")) == len(rows) + 1
+        finally:
+            await channel.application.shutdown()
+
+
+def test_outcome_after_a_maybe_delivered_push():
+    from bot.reminders.engine import outcome
+    from bot.store.outbox import OutboxRow
+
+    row, now = OutboxRow(1, 1, "telegram", "1", "k", "t", 0), datetime(2025, 6, 17, 8, tzinfo=BANGKOK)
+    maybe = PushResult(False, unknown=True, error="502")
+    assert outcome(row, maybe, now, 5)[0] == "unknown"  # Telegram: never repeated
+    assert outcome(row, maybe, now, 5, idempotent=True)[0] == "pending"  # LINE: same retry key, safe
+    assert outcome(row, PushResult(False, error="400"), now, 5)[0] == "pending"

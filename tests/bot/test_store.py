@@ -57,8 +57,27 @@ def test_is_a_store(store):
 
 def test_pragmas(store):
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: acknowledged means durable (issue 13)
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+
+
+def test_synchronous_normal_only_when_asked(tmp_path):
+    """NORMAL (which may lose the last commits on power loss) is for the benchmark's comparison only."""
+    fast = SqliteStore(tmp_path / "fast.sqlite3", tmp_path / "evidence", synchronous="NORMAL", busy_timeout=0.5)
+    assert fast.db.execute("PRAGMA synchronous").fetchone()[0] == 1
+    assert fast.db.execute("PRAGMA busy_timeout").fetchone()[0] == 500
+    fast.close()
+    with pytest.raises(ValueError):
+        SqliteStore(tmp_path / "off.sqlite3", tmp_path / "evidence", synchronous="OFF")
+
+
+def test_people_named_uses_the_name_index(store):
+    plan = " ".join(str(row[-1]) for row in store.db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM people WHERE name = ? ORDER BY id", ["x"]))
+    assert "people_name" in plan
+    added = store.add_person("  นาง   ช่องว่าง   มาก ", "reporter", "yala-mueang")
+    assert [p.id for p in store.people_named("นาง ช่องว่าง\tมาก")] == [added.id]
 
 
 def test_units(store):
@@ -361,9 +380,14 @@ def test_evidence_without_exif_and_unknown_bytes(store, officer):
                              kpi_id="t1", period="2025-06", received_at=NOW)
     assert png.mime == "image/png" and (png.width, png.height) == (10, 20)
     assert png.taken_at is None and png.gps is None
-    text = store.add_evidence("รายงานผล".encode(), person_id=officer.id, unit_id="yala-mueang", catalog_id="c",
-                              kpi_id="t1", period="2025-06", received_at=NOW, mime_hint="text/plain")
-    assert text.mime == "text/plain" and text.width is None
+    # issue 13: unknown bytes are refused, whatever the client claims (they used to be kept as "text/plain")
+    from handlers.ports import EvidenceRefused
+
+    with pytest.raises(EvidenceRefused) as refused:
+        store.add_evidence("รายงานผล".encode(), person_id=officer.id, unit_id="yala-mueang", catalog_id="c",
+                           kpi_id="t1", period="2025-06", received_at=NOW, mime_hint="text/plain")
+    assert refused.value.reason == "type"
+    assert len(store.evidence_for("yala-mueang", "c", "t1")) == 1
 
 
 def test_migrations_upgrade_and_reopen(tmp_path):
@@ -425,15 +449,13 @@ def test_two_connections_writing_at_once_never_see_database_is_locked(store, off
     """`kpibot run` writes from two processes (the conversation's submissions, the channels' event ids
     and reminders). A write transaction that reads first must not fail when the other side commits in
     between (SQLite's BUSY_SNAPSHOT, which no busy timeout cures): transactions begin IMMEDIATE."""
-    from bot.channels.line.channel import first_delivery
-
     other = SqliteStore(tmp_path / "kpibot.sqlite3", tmp_path / "evidence", clock=FixedClock())
     errors: list[BaseException] = []
 
     def events() -> None:
         try:
             for i in range(400):
-                first_delivery(other, f"event-{i}", datetime(2025, 6, 20, 9, 0, tzinfo=BKK))
+                other.first_delivery("line", f"event-{i}", datetime(2025, 6, 20, 9, 0, tzinfo=BKK))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

@@ -18,19 +18,33 @@
 - ``LineChannel`` implements the runtime's Channel protocol: ``push`` with an ``X-Line-Retry-Key`` derived
   from the caller's key (UUID5), so a retried reminder is never delivered twice, 403 meaning blocked;
   ``multicast`` in chunks of ≤ 500 users; ``quota_status`` reads the monthly quota and its consumption.
+- An adapter only: the store, the audience rules and the greetings are reached through bot/channels/base.py's
+  ``Host`` (the runtime), handlers/audience.py and handlers/texts.py.
+- Groups and rooms (handlers/audience.py): chiefs, coordinators and admins are answered in the group, their
+  cards' buttons tagged with their id (a press by anyone else is refused by the conversation); anyone else
+  gets one line asking them to write privately and their message is not handled (no figures, cards or
+  codes in the group, no push quota spent).
+
+Speed (bench/line_bench.py): replies are built as the Messaging API's JSON directly (``wire``) and posted on
+our own aiohttp session (the SDK's session settings: ``trust_env``, the same Authorization and timeout), not as
+line-bot-sdk's pydantic models: building and serialising those cost about 270 µs per reply with quick replies,
+a quarter of a whole echo round trip. The JSON is the same as the models' (tests/bot/test_line_push.py checks
+``wire`` against the SDK's ``to_dict``); ``render`` still gives the SDK models for callers who want them.
+The SDK serves everything else (profiles, quota, content downloads, signature checking and event parsing).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,14 +59,8 @@ from linebot.v3.messaging import (
     AsyncMessagingApiBlob,
     Configuration,
     FlexMessage,
-    ImageMessage,
-    MulticastRequest,
-    PostbackAction,
-    PushMessageRequest,
+    Message,
     QuickReply,
-    QuickReplyItem,
-    ReplyMessageRequest,
-    TextMessage,
 )
 from linebot.v3.webhooks import (
     FileMessageContent,
@@ -66,9 +74,11 @@ from linebot.v3.webhooks import (
     UnfollowEvent,
 )
 
+from bot.channels.base import Host, PushResult
 from bot.channels.base import split_text as _split_text
-from bot.run.runtime import PushResult, Runtime
+from handlers import audience
 from handlers.messages import Attachment, Choice, Incoming, Reply
+from handlers.texts import GREETING, WELCOME_BACK
 from scoring.thaidate import BANGKOK
 
 log = logging.getLogger("kpibot.line")
@@ -78,19 +88,17 @@ MAX_TEXT = 5000  # characters in one text message
 MAX_MESSAGES = 5  # messages in one reply, push or multicast call
 MAX_QUICK_REPLIES = 13
 MAX_LABEL = 20  # quick reply / action label
+POSTBACK_LIMIT = 300  # postback data
 MAX_MULTICAST = 500  # recipients in one multicast call
 ROWS_PER_BUBBLE = 10
 MAX_BUBBLES = 12
 REPLY_WINDOW = 50.0  # seconds after the event during which the reply token is used
 QUOTA_WARN_RATIO = 0.8
+LINE_API = "https://api.line.me"  # the Messaging API's host (content downloads: the SDK's blob client)
 # Fixed namespace for retry keys: the same (key, part) always gives the same X-Line-Retry-Key.
 RETRY_NAMESPACE = uuid.UUID("6b1f3c0e-5d0a-4c1e-9a57-0d6c2b7f4e21")
 
-FOLLOW_TEXT = (
-    "สวัสดีค่ะ ยินดีต้อนรับสู่ kpibot ผู้ช่วยรายงานตัวชี้วัดของสำนักงานพัฒนาชุมชน 🙏\n"
-    "ลงทะเบียน: พิมพ์ “ลงทะเบียน รหัสเชิญ” เช่น “ลงทะเบียน ABCD2345” (ขอรหัสเชิญจากผู้ดูแลของจังหวัด)\n"
-    "ใช้บอททาง Telegram อยู่แล้ว: พิมพ์ “ขอรหัสเชื่อมบัญชี” ใน Telegram แล้วพิมพ์ “เชื่อมบัญชี รหัส” ที่นี่"
-)
+FOLLOW_TEXT = GREETING  # handlers/texts.py
 NO_CHART_NOTE = ("(LINE ยังแสดงกราฟไม่ได้ในระบบนี้ ดูกราฟได้ทาง Telegram: พิมพ์ “ขอรหัสเชื่อมบัญชี” "
                  "แล้วนำรหัสไปพิมพ์ “เชื่อมบัญชี รหัส” ในบอท Telegram)")
 NO_DOCUMENT_NOTE = "(ไฟล์เอกสารส่งทาง LINE ไม่ได้ ดาวน์โหลดได้ทาง Telegram หรือขอจากผู้ดูแลค่ะ)"
@@ -183,13 +191,34 @@ def fits_quick_reply(choices: Sequence[Choice]) -> bool:
     return len(choices) <= MAX_QUICK_REPLIES and all(len(c.label) <= MAX_LABEL for c in choices)
 
 
+def quick_reply_wire(choices: Sequence[Choice]) -> dict[str, Any]:
+    """Choices as a quick reply, the Messaging API's JSON (labels already fit: ``fits_quick_reply``)."""
+    return {"items": [{"type": "action", "action": {"type": "postback", "label": c.label, "data": c.data,
+                                                    "displayText": c.label}} for c in choices]}
+
+
 def quick_reply(choices: Sequence[Choice]) -> QuickReply:
-    return QuickReply(items=[QuickReplyItem(action=PostbackAction(label=c.label, data=c.data, display_text=c.label))
-                             for c in choices])
+    return QuickReply.from_dict(quick_reply_wire(choices))
+
+
+def text_wire(text: str, choices: Sequence[Choice] = ()) -> dict[str, Any]:
+    message: dict[str, Any] = {"type": "text", "text": text}
+    if choices:
+        message["quickReply"] = quick_reply_wire(choices)
+    return message
+
+
+def image_wire(url: str) -> dict[str, Any]:
+    return {"type": "image", "originalContentUrl": url, "previewImageUrl": url}
 
 
 def choices_carousel(choices: Sequence[Choice], alt_text: str) -> FlexMessage:
     """Choices too many or too long for quick replies: a carousel of bubbles of tappable, wrapped rows."""
+    return FlexMessage.from_dict(carousel_wire(choices, alt_text))
+
+
+def carousel_wire(choices: Sequence[Choice], alt_text: str) -> dict[str, Any]:
+    """``choices_carousel`` as the Messaging API's JSON."""
     bubbles = []
     for start in range(0, min(len(choices), ROWS_PER_BUBBLE * MAX_BUBBLES), ROWS_PER_BUBBLE):
         rows = []
@@ -202,8 +231,7 @@ def choices_carousel(choices: Sequence[Choice], alt_text: str) -> FlexMessage:
                         "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": rows}})
     alt = alt_text.strip().replace("\n", " ")
     alt = (alt[:390] + "…") if len(alt) > 400 else (alt or "ตัวเลือก")
-    return FlexMessage.from_dict({"type": "flex", "altText": alt,
-                                  "contents": {"type": "carousel", "contents": bubbles}})
+    return {"type": "flex", "altText": alt, "contents": {"type": "carousel", "contents": bubbles}}
 
 
 # ---------------------------------------------------------------- results
@@ -253,7 +281,7 @@ class LineChannel:
 
     name = CHANNEL
 
-    def __init__(self, runtime: Runtime, config: LineConfig, *, clock: Callable[[], float] = time.time):
+    def __init__(self, runtime: Host, config: LineConfig, *, clock: Callable[[], float] = time.time):
         self.runtime = runtime
         self.config = config
         self.clock = clock
@@ -262,6 +290,10 @@ class LineChannel:
         self._client: AsyncApiClient | None = None
         self.api: AsyncMessagingApi | None = None
         self.blob: AsyncMessagingApiBlob | None = None
+        self._session: aiohttp.ClientSession | None = None  # reply, push, multicast (see the module docstring)
+        self._headers = {"Authorization": f"Bearer {config.token}", "Content-Type": "application/json",
+                         "User-Agent": "kpibot (line-bot-sdk-python 3)"}
+        self._timeout = aiohttp.ClientTimeout(total=config.timeout)
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -274,11 +306,15 @@ class LineChannel:
         self._client = AsyncApiClient(configuration)
         self.api = AsyncMessagingApi(self._client)
         self.blob = AsyncMessagingApiBlob(self._client)
+        self._session = aiohttp.ClientSession(trust_env=True)  # proxies from the environment, as the SDK's
 
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
             self._client = self.api = self.blob = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until every accepted webhook event has been handled (tests, shutdown)."""
@@ -290,6 +326,22 @@ class LineChannel:
         if self.api is None:
             raise RuntimeError("LineChannel.open() was not awaited")
         return self.api
+
+    async def _post(self, path: str, body: dict[str, Any], retry: str | None = None) -> None:
+        """POST JSON to the Messaging API; ApiException (status, body) unless it answers 2xx, like the SDK."""
+        if self._session is None:
+            raise RuntimeError("LineChannel.open() was not awaited")
+        headers = self._headers if retry is None else {**self._headers, "X-Line-Retry-Key": retry}
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        async with self._session.post(f"{self.config.api_url or LINE_API}{path}", data=data, headers=headers,
+                                      timeout=self._timeout) as response:
+            if 200 <= response.status <= 299:
+                await response.read()
+                return
+            exc = ApiException(status=response.status, reason=response.reason)
+            exc.body = (await response.read()).decode("utf-8", "replace")
+            exc.headers = response.headers
+            raise exc
 
     # -- webhook
 
@@ -351,7 +403,7 @@ class LineChannel:
 
     async def handle_event(self, event: Any) -> None:
         event_id = getattr(event, "webhook_event_id", None)
-        if event_id and not await self.runtime.call(first_delivery, self.runtime.store, event_id, self._now()):
+        if event_id and not await self.runtime.first_delivery(CHANNEL, event_id, self._now()):
             log.info("LINE event %s delivered again: skipped", event_id)
             return
         if isinstance(event, MessageEvent):
@@ -400,12 +452,19 @@ class LineChannel:
     async def _incoming(self, event: Any, text: str, *, choice: str | None = None,
                         attachments: tuple[Attachment, ...] = ()) -> None:
         user, chat, is_group = self._ids(event)
+        if is_group and audience.answer_where("group", await self.runtime.role(CHANNEL, user)) != "here":
+            # one person's figures, cards and codes never reach a group; a push to them privately would
+            # cost quota and fails until they add the bot as a friend: they are asked to write privately
+            await self._send(event, [Reply(audience.ASK_PRIVATELY)])
+            return
         display_name = await self._display_name(user) if text and _NEEDS_NAME.match(text) else None
         msg = Incoming(channel=CHANNEL, sender=user, chat=chat, text=text,
                        sent_at=datetime.fromtimestamp(event.timestamp / 1000, BANGKOK),
                        message_id=getattr(getattr(event, "message", None), "id", None) or event.webhook_event_id or "",
                        attachments=attachments, choice=choice, display_name=display_name, is_group=is_group)
         replies = await self.runtime.handle(msg)  # link codes included (Runtime.handle)
+        if is_group:  # a card in a group: its buttons work for its owner only (handlers/audience.py)
+            replies = [replace(r, choices=audience.own_choices(r.choices, user, POSTBACK_LIMIT)) for r in replies]
         await self._send(event, replies)
 
     async def _display_name(self, user_id: str) -> str | None:
@@ -418,36 +477,37 @@ class LineChannel:
 
     async def _follow(self, event: FollowEvent) -> None:
         user, _, _ = self._ids(event)
-        store = self.runtime.store
-        person = await self.runtime.call(store.person_by_identity, CHANNEL, user)
-        if person is None:
+        name = await self.runtime.person_name(CHANNEL, user)
+        if name is None:
             await self._send(event, [Reply(FOLLOW_TEXT)])
             return
-        await self.runtime.call(store.set_reachable, person.id, True)
-        await self._send(event, [Reply(f"ยินดีต้อนรับกลับค่ะ คุณ{person.name} 🙏 พิมพ์ “วิธีใช้” เพื่อดูคำสั่ง")])
+        await self.runtime.set_reachable(CHANNEL, user, True)
+        await self._send(event, [Reply(WELCOME_BACK.format(name=name))])
 
     async def _unfollow(self, event: UnfollowEvent) -> None:
         user, _, _ = self._ids(event)
-        store = self.runtime.store
-        person = await self.runtime.call(store.person_by_identity, CHANNEL, user)
-        if person is not None:
-            await self.runtime.call(store.set_reachable, person.id, False)
-            log.info("LINE user %s (person %s) unfollowed: marked unreachable", user, person.id)
+        if await self.runtime.set_reachable(CHANNEL, user, False):
+            log.info("LINE user %s unfollowed: marked unreachable", user)
 
     # -- sending
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), BANGKOK)
 
-    def render(self, reply: Reply) -> list[Any]:
-        """One Reply as LINE messages: text pieces, then an image, with its choices on the last text."""
+    def render(self, reply: Reply) -> list[Message]:
+        """``wire`` as line-bot-sdk message models (TextMessage, ImageMessage, FlexMessage)."""
+        return [Message.from_dict(message) for message in self.wire(reply)]
+
+    def wire(self, reply: Reply) -> list[dict[str, Any]]:
+        """One Reply as LINE messages (the API's JSON): text pieces, then an image, with its choices on the
+        last text as quick replies, or a carousel after it when they do not fit."""
         text = reply.text or ""
         extra: list[Any] = []
         base = self.config.public_base_url
         if reply.image is not None:
             if base:
                 url = f"{base}/line/media/{self.media.put(reply.image, _image_mime(reply.image))}"
-                extra.append(ImageMessage(original_content_url=url, preview_image_url=url))
+                extra.append(image_wire(url))
             else:
                 text = f"{text}\n{NO_CHART_NOTE}" if text else NO_CHART_NOTE
         if reply.document is not None:
@@ -457,22 +517,21 @@ class LineChannel:
                 text = f"{text}\nดาวน์โหลด {name}: {base}/line/media/{token}"
             else:
                 text = f"{text}\n{NO_DOCUMENT_NOTE}" if text else NO_DOCUMENT_NOTE
-        messages: list[Any] = []
+        messages: list[dict[str, Any]] = []
         pieces = split_text(text) if text.strip() or not extra else []
         choices = list(reply.choices)
         quick = fits_quick_reply(choices) and bool(choices)
         for i, piece in enumerate(pieces):
-            last = i == len(pieces) - 1
-            messages.append(TextMessage(text=piece, quick_reply=quick_reply(choices) if quick and last else None))
+            messages.append(text_wire(piece, choices if quick and i == len(pieces) - 1 else ()))
         messages += extra
         if choices and not quick:
-            messages.append(choices_carousel(choices, pieces[-1] if pieces else "ตัวเลือก"))
+            messages.append(carousel_wire(choices, pieces[-1] if pieces else "ตัวเลือก"))
         return messages
 
-    def _messages(self, replies: Sequence[Reply]) -> list[Any]:
-        out: list[Any] = []
+    def _messages(self, replies: Sequence[Reply]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
         for reply in replies:
-            out += self.render(reply)
+            out += self.wire(reply)
         return out
 
     async def _send(self, event: Any, replies: Sequence[Reply]) -> None:
@@ -487,9 +546,8 @@ class LineChannel:
         start = 0
         if event.reply_token and age < REPLY_WINDOW:
             try:
-                await self._api().reply_message_with_http_info(
-                    ReplyMessageRequest(reply_token=event.reply_token, messages=list(batches[0])),
-                    _request_timeout=self.config.timeout)
+                await self._post("/v2/bot/message/reply", {"replyToken": event.reply_token,
+                                                           "messages": list(batches[0]), "notificationDisabled": False})
                 start = 1
             except ApiException as exc:
                 log.info("LINE reply refused (%s): pushing instead", _api_error(exc))
@@ -501,11 +559,10 @@ class LineChannel:
                 log.warning("LINE push to %s failed: %s", chat, result.error)
                 return
 
-    async def _push_messages(self, to: str, messages: list[Any], retry: str) -> PushResult:
+    async def _push_messages(self, to: str, messages: list[dict[str, Any]], retry: str) -> PushResult:
         try:
-            await self._api().push_message_with_http_info(
-                PushMessageRequest(to=to, messages=messages), x_line_retry_key=retry,
-                _request_timeout=self.config.timeout)
+            await self._post("/v2/bot/message/push", {"to": to, "messages": messages, "notificationDisabled": False},
+                             retry)
         except ApiException as exc:
             if exc.status == 409:  # this retry key was accepted before: delivered once, not twice
                 return PushResult(True)
@@ -514,28 +571,35 @@ class LineChannel:
             return PushResult(False, error=f"network: {exc}")
         return PushResult(True)
 
-    async def push(self, external_id: str, reply: Reply, *, key: str | None = None) -> PushResult:
-        """Channel protocol: a reply to one LINE user (or group) by push; same key ⇒ delivered once."""
+    async def push(self, external_id: str, reply: Reply, *, key: str | None = None,
+                   on_request: Callable[[], Awaitable[None]] | None = None) -> PushResult:
+        """Channel protocol: a reply to one LINE user (or group) by push; same key ⇒ delivered once
+        (X-Line-Retry-Key), so a failed push may be retried with the same key, safely. `on_request`
+        is awaited as each HTTP request starts (the reminder engine counts attempts there)."""
         key = key or f"once:{uuid.uuid4()}"
-        for part, batch in enumerate(_chunks(self.render(reply), MAX_MESSAGES)):
+        requests = 0
+        for part, batch in enumerate(_chunks(self.wire(reply), MAX_MESSAGES)):
+            if on_request is not None:
+                await on_request()
+            requests += 1
             result = await self._push_messages(external_id, list(batch), retry_key(key, part))
             if not result.ok:
-                return result
-        return PushResult(True)
+                return replace(result, requests=requests)
+        return PushResult(True, requests=requests)
 
     async def multicast(self, external_ids: Sequence[str], reply: Reply, *, key: str | None = None
                         ) -> list[PushResult]:
         """One reply to many users: calls of ≤ 500 recipients, one result per chunk of recipients."""
         key = key or f"once:{uuid.uuid4()}"
-        messages = self.render(reply)
+        messages = self.wire(reply)
         results = []
         for chunk_no, ids in enumerate(_chunks(list(dict.fromkeys(external_ids)), MAX_MULTICAST)):
             result = PushResult(True)
             for part, batch in enumerate(_chunks(messages, MAX_MESSAGES)):
                 try:
-                    await self._api().multicast_with_http_info(
-                        MulticastRequest(to=list(ids), messages=list(batch)),
-                        x_line_retry_key=retry_key(key, f"m{chunk_no}.{part}"), _request_timeout=self.config.timeout)
+                    await self._post("/v2/bot/message/multicast",
+                                     {"to": list(ids), "messages": list(batch), "notificationDisabled": False},
+                                     retry_key(key, f"m{chunk_no}.{part}"))
                 except ApiException as exc:
                     if exc.status != 409:
                         result = PushResult(False, error=_api_error(exc))
@@ -556,7 +620,8 @@ class LineChannel:
         return QuotaStatus(int(used.total_usage or 0), limit)
 
     async def warn_admins_if_needed(self) -> QuotaStatus | None:
-        """Above 80 % of the month's quota: tell each admin once a month (Telegram first: it costs no quota)."""
+        """Above 80 % of the month's quota: tell each admin once a month (who and on which channel:
+        handlers/audience.py, Telegram first as it costs no quota)."""
         try:
             status = await self.quota_status()
         except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
@@ -566,38 +631,9 @@ class LineChannel:
         if warning is None:
             return status
         log.warning("LINE quota: %s of %s messages used", status.used, status.limit)
-        store = self.runtime.store
         now = self._now()
-        month = now.strftime("%Y-%m")
-        for admin in await self.runtime.call(store.people, None, "admin"):
-            identities = dict(await self.runtime.call(store.identities, admin.id))
-            for channel_name in ("telegram", CHANNEL):
-                channel = self.runtime.channels.get(channel_name)
-                if channel_name not in identities or channel is None:
-                    continue
-                if await self.runtime.call(store.log_reminder, admin.id, f"line-quota:{month}", "80", now,
-                                           channel_name):
-                    await channel.push(identities[channel_name], Reply(warning), key=f"line-quota:{month}:{admin.id}")
-                break
+        await self.runtime.notify_admins(warning, f"line-quota:{now:%Y-%m}", now, stage="80")
         return status
-
-
-# ---------------------------------------------------------------- store helpers (store owner thread)
-
-
-def first_delivery(store: Any, event_id: str, now: datetime) -> bool:
-    """Record a webhookEventId; False when it was seen before (a redelivery)."""
-    with store.batch() as s:
-        cursor = s.db.execute("INSERT OR IGNORE INTO channel_events (channel, event_id, seen_at) VALUES (?, ?, ?)",
-                              [CHANNEL, event_id, now.isoformat()])
-        return cursor.rowcount == 1
-
-
-def forget_events(store: Any, before: datetime) -> int:
-    """Drop seen event ids older than ``before`` (LINE redelivers within hours, not weeks)."""
-    with store.batch() as s:
-        return s.db.execute("DELETE FROM channel_events WHERE channel = ? AND seen_at < ?",
-                            [CHANNEL, before.isoformat()]).rowcount
 
 
 # ---------------------------------------------------------------- the web server
@@ -605,7 +641,7 @@ def forget_events(store: Any, before: datetime) -> int:
 LINE_CHANNEL_KEY = web.AppKey("line", LineChannel)
 
 
-def build_line_app(runtime: Runtime, config: LineConfig, *, clock: Callable[[], float] = time.time
+def build_line_app(runtime: Host, config: LineConfig, *, clock: Callable[[], float] = time.time
                    ) -> tuple[web.Application, LineChannel]:
     """The aiohttp app (webhook + media) and its channel; the channel opens and closes with the app."""
     channel = LineChannel(runtime, config, clock=clock)
@@ -641,7 +677,7 @@ def build_line_app(runtime: Runtime, config: LineConfig, *, clock: Callable[[], 
     return app, channel
 
 
-async def run_line(runtime: Runtime, settings: Any = None, *, config: LineConfig | None = None,
+async def run_line(runtime: Host, settings: Any = None, *, config: LineConfig | None = None,
                    stop: asyncio.Event | None = None, quota_every: float = 6 * 3600) -> None:
     """Serve the LINE webhook until ``stop`` is set (or the task is cancelled); for `kpibot run`."""
     config = config or LineConfig.from_settings(settings)
@@ -659,7 +695,7 @@ async def run_line(runtime: Runtime, settings: Any = None, *, config: LineConfig
     async def housekeeping() -> None:
         while True:
             await channel.warn_admins_if_needed()
-            await runtime.call(forget_events, runtime.store, channel._now() - timedelta(days=7))
+            await runtime.forget_events(CHANNEL, channel._now() - timedelta(days=7))
             await asyncio.sleep(quota_every)
 
     keeper = asyncio.get_running_loop().create_task(housekeeping())

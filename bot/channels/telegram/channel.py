@@ -1,15 +1,16 @@
 """The Telegram channel: python-telegram-bot 22 (asyncio) <-> the one message model.
 
-Updates become `Incoming` messages and go through `Runtime.handle`; the `Reply`s come back as
+Updates become `Incoming` messages and go through the runtime's `handle` (bot/channels/base.py's `Host`); the `Reply`s come back as
 Bot API calls (inline keyboards for choices, the card edited in place after a button press, photos
 for charts, documents for exports). Long polling by default; a webhook (our own aiohttp server that
 checks `X-Telegram-Bot-Api-Secret-Token`) when `KPIBOT_TELEGRAM_WEBHOOK_URL` is set.
 
 Groups: the bot answers only when addressed (a mention of the bot, a reply to one of its messages,
-or `/command@bot`). Chiefs, coordinators and admins are answered in the group; anyone else (a
-reporter, someone not registered) is answered in a private chat, so one person's figures and
+or `/command@bot`). Who is answered where is handlers/audience.py's rule: chiefs, coordinators and
+admins in the group; anyone else (a reporter, someone not registered) in a private chat, so one person's figures and
 invite codes never reach a group. If the bot may not write to them privately yet, the group gets
-a short note without figures asking them to open a private chat.
+a short note without figures asking them to open a private chat. Staff answered in the group get no codes
+there (the conversation refuses), and their cards' buttons carry their id: another member's press is refused.
 
 Sending keeps to Telegram's limits: `PacedRateLimiter` = PTB's AIORateLimiter (30 messages/s
 overall, 20/min per group, retries after a 429 waiting `retry_after`) plus about 1 message/s per
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hmac
 import logging
 import mimetypes
@@ -55,18 +57,22 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.channels.base import Host, PushResult
 from bot.channels.base import split_text as _split_text
 from bot.channels.telegram.http import make_request
-from bot.run.runtime import PushResult, Runtime
+from handlers import audience
 from handlers.messages import Attachment, Choice, Incoming, Reply
 from scoring.thaidate import BANGKOK
 
+# python-telegram-bot 22.2+: time periods (RetryAfter.retry_after among them) as timedelta, the type of its next
+# major version; without this opt-in every 429 warns (PTBDeprecationWarning). A library setting, not one of ours
+# (as handlers/nlu/text.py does for pythainlp); `_seconds` takes an int or a timedelta either way.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 log = logging.getLogger("kpibot.telegram")
 
 CHANNEL = "telegram"
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile serves files up to 20 MB
 TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_LIMIT = 4096, 1024, 64
-GROUP_ROLES = frozenset({"chief", "coordinator", "admin"})  # may be answered in a group
 KEPT_MIME = ("image/", "application/pdf")
 KEPT_EXT = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".tif", ".tiff", ".pdf"})
 SEND_ENDPOINTS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage",
@@ -158,6 +164,13 @@ class PacedRateLimiter(AIORateLimiter):
                 limiter = self._chat_limiters[chat_id] = AsyncLimiter(
                     self._per_chat_burst, self._per_chat_burst / self._per_chat_rate)
             await limiter.acquire()
+        push = _PUSH.get()
+        if push is not None:  # a reminder push: counted (and recorded) when each HTTP request starts,
+            inner = callback  # after every wait above and in AIORateLimiter (which retries 429s)
+
+            async def callback(*a: Any, **k: Any) -> Any:
+                await push.started()
+                return await inner(*a, **k)
         return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
 
 
@@ -196,12 +209,31 @@ def _order_key(update: object) -> Any:
     return ("other", id(update))
 
 
+# -- reminder pushes ---------------------------------------------------------------------------
+@dataclass
+class _Push:
+    """A `push` in progress (held in a context variable for the calls it makes): how many HTTP
+    requests it made, each announced to `on_request` as it starts."""
+
+    on_request: Callable[[], Awaitable[None]] | None
+    requests: int = 0
+
+    async def started(self) -> None:
+        if self.on_request is not None:
+            await self.on_request()  # raises to stop the request (the row is no longer ours)
+        self.requests += 1
+
+
+_PUSH: contextvars.ContextVar[_Push | None] = contextvars.ContextVar("kpibot_telegram_push", default=None)
+
+
 # -- the channel --------------------------------------------------------------------------------
 @dataclass
 class _Target:
     chat_id: int
     is_group: bool
     group_chat_id: int | None = None  # the group the message came from, when answered privately
+    owner: str | None = None  # answered in a group: the person the cards are for (handlers/audience.py)
 
 
 class _Refusal(Exception):
@@ -216,7 +248,7 @@ class _Refusal(Exception):
 class TelegramChannel:
     """Implements the `Channel` protocol (push) and runs the bot (`start`/`stop`)."""
 
-    runtime: Runtime
+    runtime: Host
     settings: TelegramSettings
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(BANGKOK))
     name: str = CHANNEL
@@ -299,7 +331,7 @@ class TelegramChannel:
         await self._webhook_runner.setup()
         site = web.TCPSite(self._webhook_runner, s.webhook_listen, s.webhook_port)
         await site.start()
-        self.webhook_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.webhook_port = bound_port(self._webhook_runner)
         await self.application.bot.set_webhook(s.webhook_url, secret_token=self.webhook_secret,
                                                allowed_updates=allowed, drop_pending_updates=False)
 
@@ -425,13 +457,12 @@ class TelegramChannel:
         return " ".join(out.split())
 
     async def _target(self, chat_id: int, user_id: int, is_group: bool) -> _Target:
-        """Where the answer goes: the chat itself, or — in a group, for anyone but chiefs,
-        coordinators and admins — the person's private chat."""
+        """Where the answer goes (handlers/audience.py): the chat itself, or the person's private chat."""
         if not is_group:
             return _Target(chat_id, False)
-        person = await self.runtime.call(self.runtime.store.person_by_identity, CHANNEL, str(user_id))
-        if person is not None and person.role in GROUP_ROLES:
-            return _Target(chat_id, True)
+        role = await self.runtime.role(CHANNEL, str(user_id))
+        if audience.answer_where("group", role) == "here":
+            return _Target(chat_id, True, owner=str(user_id))
         return _Target(user_id, False, group_chat_id=chat_id)
 
     async def _attachments(self, message: Message) -> tuple[Attachment, ...]:
@@ -471,6 +502,9 @@ class TelegramChannel:
 
     # -- replies -------------------------------------------------------------------------------
     async def _deliver(self, target: _Target, replies: Sequence[Reply], edit_message_id: int | None = None) -> None:
+        if target.owner is not None:  # a card in a group: its buttons work for its owner only
+            replies = [replace(r, choices=audience.own_choices(r.choices, target.owner, CALLBACK_LIMIT))
+                       for r in replies]
         if target.group_chat_id is not None and replies:
             try:
                 await self._send_all(target.chat_id, replies, None)
@@ -526,15 +560,19 @@ class TelegramChannel:
 
     async def _call(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         """A Bot API call that waits out a 429 (when the rate limiter has not already) and retries
-        a 5xx/network failure once."""
-        network_retries = 1
+        a 5xx/network failure once; within a reminder `push`, never: the request may have reached
+        Telegram (a 502 or a timeout after delivery), and Telegram has no idempotency key."""
+        push = _PUSH.get()
+        network_retries = 0 if push is not None else 1
         for attempt in range(4):
             try:
+                if push is not None and self.bot.rate_limiter is None:
+                    await push.started()  # with a rate limiter, PacedRateLimiter counts it after its waits
                 return await fn(*args, **kwargs)
-            except RetryAfter as exc:
+            except RetryAfter as exc:  # Telegram refused it (not delivered): safe to repeat
                 if attempt == 3:
                     raise
-                await asyncio.sleep(_seconds(exc._retry_after) + 0.1)
+                await asyncio.sleep(_seconds(exc.retry_after) + 0.1)
             except (Forbidden, BadRequest):
                 raise
             except NetworkError:
@@ -545,28 +583,34 @@ class TelegramChannel:
         raise AssertionError("unreachable")
 
     # -- Channel protocol (reminders) -------------------------------------------------------
-    async def push(self, external_id: str, reply: Reply, *, key: str | None = None) -> PushResult:
+    async def push(self, external_id: str, reply: Reply, *, key: str | None = None,
+                   on_request: Callable[[], Awaitable[None]] | None = None) -> PushResult:
         """Send a reply to a person's Telegram id. 403 (blocked) marks them unreachable.
-        `key` is accepted for the protocol; Telegram has no idempotency key (reminders log their sends)."""
+
+        At most once: Telegram has no idempotency key (`key` is accepted for the protocol), so a
+        request that may have reached it is never repeated: a 5xx or a timeout once a request was
+        made gives `unknown=True` (perhaps delivered). Only a 429 (not delivered) is retried, after
+        its retry_after. `on_request` is awaited as each HTTP request starts (after the rate
+        limiter's waits): the reminder engine records the attempt there; if it raises, nothing is sent."""
+        state = _Push(on_request)
+        token = _PUSH.set(state)
         try:
             await self._send_all(int(external_id), [reply], None)
         except Forbidden as exc:
             await self._mark_unreachable(external_id)
-            return PushResult(False, blocked=True, error=str(exc))
-        except TelegramError as exc:
-            return PushResult(False, error=str(exc))
-        return PushResult(True)
+            return PushResult(False, blocked=True, error=str(exc), requests=state.requests)
+        except NetworkError as exc:  # a 5xx, a timeout, a dropped connection
+            return PushResult(False, unknown=state.requests > 0, error=f"{type(exc).__name__}: {exc}",
+                              requests=state.requests)
+        except TelegramError as exc:  # 400, or 429s beyond the retries: not delivered
+            return PushResult(False, error=str(exc), requests=state.requests)
+        finally:
+            _PUSH.reset(token)
+        return PushResult(True, requests=state.requests)
 
     async def _mark_unreachable(self, external_id: str) -> None:
-        store = self.runtime.store
-
-        def mark() -> None:
-            person = store.person_by_identity(CHANNEL, str(external_id))
-            if person is not None:
-                store.set_reachable(person.id, False)
-
         try:
-            await self.runtime.call(mark)
+            await self.runtime.set_reachable(CHANNEL, str(external_id), False)
         except Exception:
             log.exception("could not mark telegram:%s unreachable", external_id)
 
@@ -604,7 +648,14 @@ def _label_of(message: Message, data: str) -> str:
 
 
 def _seconds(value: Any) -> float:
+    """`RetryAfter.retry_after`: seconds as an int, or a timedelta (PTB 22 with timedelta settings)."""
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    """The port an aiohttp runner's site listens on (port 0 asked for any free one)."""
+    address = runner.addresses[0]
+    return int(address[1])
 
 
 def telegram_settings(settings: Any = None) -> TelegramSettings:
@@ -614,7 +665,7 @@ def telegram_settings(settings: Any = None) -> TelegramSettings:
     return TelegramSettings.from_settings(settings)
 
 
-def build_application(runtime: Runtime, settings: Any = None, **overrides: Any) -> TelegramChannel:
+def build_application(runtime: Host, settings: Any = None, **overrides: Any) -> TelegramChannel:
     """The channel with its PTB Application (`.application`), not yet started."""
     tsettings = telegram_settings(settings)
     if overrides:
@@ -622,17 +673,12 @@ def build_application(runtime: Runtime, settings: Any = None, **overrides: Any) 
     return TelegramChannel(runtime, tsettings)
 
 
-async def run_telegram(runtime: Runtime, settings: Any = None, stop: asyncio.Event | None = None,
+async def run_telegram(runtime: Host, settings: Any = None, stop: asyncio.Event | None = None,
                        on_started: Callable[[TelegramChannel], Any] | None = None) -> None:
     """Run the Telegram bot until SIGINT/SIGTERM (or `stop` is set), then stop cleanly.
 
     `on_started(channel)` runs once the bot is up (e.g. to put the reminders on its JobQueue)."""
-    from handlers.nlu import warm_up
-
-    if runtime.worker is None:  # Thai NLP's first calls take about a second: not in the first update
-        await asyncio.get_running_loop().run_in_executor(None, warm_up)
-    else:
-        await runtime.start()  # the conversation process warms up its own
+    await runtime.start()  # Thai NLP warm (its first calls take about a second): not in the first update
     channel = build_application(runtime, settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

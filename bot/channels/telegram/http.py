@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
@@ -71,11 +70,12 @@ class AiohttpRequest(BaseRequest):
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         has_files = request_data is not None and request_data.contains_files
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        unset = BaseRequest.DEFAULT_NONE  # "not passed" (PTB documents checking it with `is`)
+        read = self._read_timeout if read_timeout is unset else read_timeout
+        connect = self._connect_timeout if connect_timeout is unset else connect_timeout
+        pool = self._pool_timeout if pool_timeout is unset else pool_timeout
         write = write_timeout
-        if isinstance(write, DefaultValue):
+        if write is unset:
             write = self._media_write_timeout if has_files else self._write_timeout
         total = None
         if has_files and write is not None:
