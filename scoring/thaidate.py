@@ -110,3 +110,11 @@ def parse_date(text: str) -> date | None:
     if m := _WORDED.match(text):
         return _safe(year_from(m.group(3)), month_of(m.group(2)), int(m.group(1)))
     return None
+
+
+def day_arg(text: str) -> date:
+    """`parse_date` for command-line options (argparse `type=`): a ValueError when it is not a date."""
+    day = parse_date(text)
+    if day is None:
+        raise ValueError(f"not a date with its year: {text!r} (2024-07-31, 2567-07-31, \"31 ก.ค. 67\")")
+    return day

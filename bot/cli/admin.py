@@ -26,7 +26,7 @@ from scoring.loader import find_catalog
 from scoring.model import Catalog
 from scoring.numbers import to_arabic_digits
 from scoring.rounds import round_dates
-from scoring.thaidate import BANGKOK, format_be
+from scoring.thaidate import BANGKOK, day_arg, format_be
 
 ROLE_TH = {"reporter": "ผู้รายงาน", "chief": "หัวหน้า", "coordinator": "ผู้ประสานงาน", "admin": "ผู้ดูแลระบบ"}
 KIND_TH = {"province": "จังหวัด", "district": "อำเภอ", "group": "กลุ่มงาน"}
@@ -94,8 +94,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="chosen optional KPI for an optional group (repeatable)")
     asg.add_argument("--variant", help="named weight variant of the catalog")
     asg.add_argument("--case", action="append", default=[], metavar="KPI=CASE", help="case of a case-split KPI")
-    asg.add_argument("--start", type=date.fromisoformat, help="override the start date (YYYY-MM-DD)")
-    asg.add_argument("--end", type=date.fromisoformat, help="override the end date (YYYY-MM-DD)")
+    asg.add_argument("--start", type=day_arg, help="override the start date (2568-04-01, \"1 เม.ย. 68\", …)")
+    asg.add_argument("--end", type=day_arg, help="override the end date (2568-09-30, \"30 ก.ย. 68\", …)")
     _add_db(asg)
     asg.set_defaults(func=cmd_agreement_assign)
 
@@ -176,10 +176,7 @@ def _resolve_catalog(ref: str) -> Catalog:
 
 
 def _parse_day(text: str) -> date:
-    day = date.fromisoformat(to_arabic_digits(text.strip()))
-    if day.year > 2400:  # a BE year
-        day = day.replace(year=day.year - 543)
-    return day
+    return day_arg(text)  # BE or CE, Thai or Arabic digits, Thai month names (scoring/thaidate.py)
 
 
 def _pairs(values: list[str], what: str) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from typing import Any
 from handlers.nlu import Understanding, understand
 from scoring.loader import load_all
 from scoring.numbers import fmt
-from scoring.thaidate import format_be
+from scoring.thaidate import day_arg, format_be
 
 INTENTS_TH = {
     "register": "ลงทะเบียน", "report": "รายงานผล", "evidence": "ส่งหลักฐาน", "score": "ดูคะแนน",
@@ -27,7 +27,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser("parse", help="show what a chat message is understood as (Thai or --json)")
     p.add_argument("text", help="the message, in quotes")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    p.add_argument("--today", type=day_arg, default=None, help="2025-06-10, \"10 มิ.ย. 68\" (default: today)")
     p.add_argument("--catalog", action="append", default=None,
                    help="catalog id to match KPIs against (repeatable; default: all catalogs)")
     p.add_argument("--unit", action="append", default=None, help="a unit name that may be mentioned (repeatable)")

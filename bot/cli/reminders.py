@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
 from bot.store.sqlite import SqliteStore
 from handlers.permissions import ROLE_TH
 from handlers.ports import system_clock
 from scoring.loader import load_all
-from scoring.thaidate import BANGKOK, format_be
+from scoring.thaidate import BANGKOK, day_arg, format_be
 
 
 def _out(text: str) -> None:
@@ -39,7 +38,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if path is None or not path.exists():
         sys.stderr.write("ไม่พบฐานข้อมูล: ระบุ --db หรือสร้างด้วย `kpibot demo` ก่อน\n")
         return 2
-    start = date.fromisoformat(args.from_) if args.from_ else system_clock().date()
+    start = day_arg(args.from_) if args.from_ else system_clock().date()
     store = SqliteStore(path, default_evidence_dir())
     try:
         messages = preview(store, load_all(), start, args.days)
