@@ -14,6 +14,7 @@ Another command while a state waits (None from a step) leaves the state and is a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -489,7 +490,7 @@ class Report:
         return ", ".join(i if len(i) <= 90 else i[:88] + "…" for i in items[:3])
 
     def _period_problem(self, ctx: Ctx, u: Understanding) -> str | None:
-        if not u.period:
+        if not u.period or not re.fullmatch(r"\d{4}-\d{2}", u.period):
             return None
         year, month = (int(x) for x in u.period.split("-"))
         day = date(year, month, 1)

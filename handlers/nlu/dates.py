@@ -1,6 +1,7 @@
 """Dates and periods in clean text: Thai months (full, short, abbreviated with or without dots),
 BE and CE years (short BE years "68"), numeric dates, and relative periods ("เดือนนี้", "เดือนที่แล้ว",
-"รอบนี้"). A monthly period is "YYYY-MM" (CE); the current round is "FY2568-R2".
+"รอบนี้"). A monthly period is "YYYY-MM" (CE); "รอบนี้" (the current round, every request's default) gives no
+period of its own.
 """
 
 from __future__ import annotations
@@ -159,7 +160,8 @@ def find_dates(text: str, today: date) -> list[DateMatch]:
                 y, mo = _shift_month(today, -1 if kind == "last_month" else 1)
                 add(DateMatch(m.start(), m.end(), f"{y:04d}-{mo:02d}", None, "relative"))
             elif kind == "this_round":
-                add(DateMatch(m.start(), m.end(), round_period(today), None, "relative"))
+                # the current round is every request's default period: said, it names nothing more
+                add(DateMatch(m.start(), m.end(), None, None, "relative"))
             elif kind == "today":
                 add(DateMatch(m.start(), m.end(), None, today, "relative"))
             else:

@@ -38,7 +38,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "overdue": ("ค้างชำระ", "เกินกำหนด", "หนี้ค้าง", "overdue", "หนี้เสีย", "b"),
     "total": ("ลูกหนี้คงเหลือ", "คงเหลือ", "ลูกหนี้ทั้งหมด", "หนี้ทั้งหมด", "total", "a"),
     "spent": ("ใช้จ่าย", "เบิกจ่าย", "เบิกได้", "จ่ายได้", "ใช้ไป", "เบิกไป", "spent", "จ่ายไป", "ใช้แล้ว", "เบิก"),
-    "allocated": ("จัดสรร", "ได้รับ", "งบทั้งหมด", "ทั้งหมด", "วงเงิน", "allocated", "budget", "งบประมาณทั้งหมด"),
+    "allocated": ("จัดสรร", "ได้รับ", "ได้มา", "งบที่ได้", "งบทั้งหมด", "ทั้งหมด", "วงเงิน", "allocated", "budget", "งบประมาณทั้งหมด"),
     "households": ("ครัวเรือน", "หลังคาเรือน", "ราย", "คน"),
     "members": ("สมาชิก", "สมัคร", "members", "สมาชิกใหม่"),
     "women": ("สตรี", "ผู้หญิง", "women"),
@@ -97,6 +97,12 @@ def _build_lexicon(inp: Input, kpi: Kpi) -> list[str]:
         if not any(tok in a for a in aliases) or not any(tok in t for o in others for t in o):
             words.add(tok)
     return sorted(words, key=len, reverse=True)
+
+
+def input_named(flat: str, kpi: Kpi, input_id: str) -> bool:
+    """The message (compact form) has one of the input's own words of three letters or more."""
+    inp = kpi.input(input_id)
+    return inp is not None and any(len(w) >= 3 and w in flat for w in _lexicon(inp, kpi))
 
 
 def _name_tokens(inp: Input) -> set[str]:

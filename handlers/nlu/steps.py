@@ -4,7 +4,7 @@ KPI's step ids, so the checklist opens with them ticked.
 A step is named when the message shares its distinctive words: the content words of the step's text
 (and of its catalog `aliases`), each weighted by how few of the KPI's steps use it, after folding
 everyday variants into one word (ทำแผน/จัดทำแผน/ส่งแผน -> แผน, ดำเนินการ -> ดำเนินงาน). A step is named
-by one of its head words (the first two of its text: what it is about) with a weight of at least 0.5, or
+by one of its head words (the first two of its text: what it is about; or an acronym it names, MOU) with a weight of at least 0.5, or
 by other shared words weighing at least 1.5. Pure.
 """
 
@@ -23,7 +23,7 @@ _FOLD = [
     (re.compile(r"คณะทำงาน|แต่งตั้ง|ตั้งทีม"), " คณะทำงาน "),
     (re.compile(r"ประกาศเจตนารมณ์|ประกาศข้อตกลง|เจตนารมณ์|ปฏิญญา"), " ประกาศ "),
     (re.compile(r"ฐานข้อมูล|ทำฐาน"), " ฐานข้อมูล "),
-    (re.compile(r"ทำแผน|จัดทำแผน|ส่งแผน|แผนงาน"), " แผน "),
+    (re.compile(r"ทำแผน|จัดทำแผน|ส่งแผน|แผนงาน|แผนการ"), " แผน "),
     (re.compile(r"สรุปผล|สรุปและรายงาน|รายงานผล|เสนอ(?:ผู้บังคับบัญชา|นายอำเภอ)"), " รายงาน "),
     (re.compile(r"ถอดบทเรียน|บทเรียน"), " บทเรียน "),
 ]
@@ -33,6 +33,7 @@ _STOP = frozenset("""
 """.split())
 
 
+_PUNCT = "()[]{}\"'“”‘’.,:;!?-/"
 _COMMAND = re.compile(r"^\s*(?:/\w+|รายงาน|ส่งผล|แจ้งผล|ส่ง|บันทึกผล)\s+")
 
 
@@ -46,7 +47,7 @@ def _fold(text: str) -> str:
 def _tokens(text: str) -> list[str]:
     out = []
     for tok in tokenize(_fold(text)):
-        tok = compact(tok)
+        tok = compact(tok).strip(_PUNCT)  # "(MOU)" in a step's text is the word MOU
         if len(tok) >= 2 and tok not in _STOP and not tok.isdigit() and tok not in out:
             out.append(tok)
     return out
@@ -76,10 +77,13 @@ def _build(kpi: Kpi) -> tuple[tuple[str, frozenset[str], frozenset[str]], ...]:
     alias_words = frozenset().union(*(_words(a) for a in kpi.aliases)) if kpi.aliases else frozenset()
     rows: list[tuple[str, frozenset[str], frozenset[str]]] = []
     for step in kpi.rubric.steps:
-        tokens = [t for t in _tokens(step.th) if t not in alias_words]
-        words = frozenset(tokens) | frozenset().union(*(_words(a) for a in step.aliases))
-        heads = frozenset(tokens[:2]) | frozenset().union(*(_words(a) for a in step.aliases))
-        rows.append((step.id, words - alias_words, heads))
+        every = _tokens(step.th)
+        tokens = [t for t in every if t not in alias_words]
+        # an acronym the step names (MOU, IDP) names the step, even when it is also an alias of the KPI
+        acronyms = frozenset(t for t in every if t.isascii() and t.isalpha() and len(t) >= 3)
+        words = frozenset(tokens) | acronyms | frozenset().union(*(_words(a) for a in step.aliases))
+        heads = frozenset(tokens[:2]) | acronyms | frozenset().union(*(_words(a) for a in step.aliases))
+        rows.append((step.id, (words - alias_words) | acronyms, heads))
     return tuple(rows)
 
 

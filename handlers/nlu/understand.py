@@ -23,7 +23,7 @@ from scoring.model import Kpi
 
 from . import intents as I
 from .dates import find_dates
-from .inputs import Placement, named_inputs, place
+from .inputs import Placement, input_named, named_inputs, place
 from .kpis import KpiRef, digit_aliases, find_number_refs, mentions, rank, set_hint_of
 from .measures import FAMILIES, noise
 from .numbers import Found, Value, find_values
@@ -213,10 +213,12 @@ def understand(
             intent = "criteria" if question else "report"
         if intent == "report" and question and not found:
             # "ตชว.7 ต้องรายงานทุกวันที่เท่าไหร่": a question about reporting, not a report
-            intent = "deadlines" if _WHEN.search(flat) or (dated and day) else ("criteria" if candidates else "help")
+            intent = "deadlines" if _WHEN.search(flat) or (dated and day) or _DAY_ASKED.search(raw) else ("criteria" if candidates else "help")
             notes.append("question")
+        done_step = bool(candidates) and not ambiguous and not question and _done_activity(flat) \
+            and bool(named_steps(work, _kpi_of(candidates[0], kpis)))  # "ประชุม ศจพ.อ. นำเสนอปัญหาแล้ว"
         if _chatter(flat, noisy) and intent in (None, "report", "score", "deadlines", "criteria") and not refs \
-                and not (candidates and any(f.value.percent for f in found)):
+                and not (candidates and any(f.value.percent for f in found)) and not done_step:
             notes.append("not_a_report")  # "เงินเดือนออกวันไหนน้า 555", "มีอบรม … ใครว่างไปได้บ้าง"
             intent = "chat"
         if intent is None and candidates and not found and _NOW.search(flat):
@@ -229,7 +231,7 @@ def understand(
             notes.append("steps_named")
         if intent is None and candidates:
             if question:
-                intent = "deadlines" if _WHEN.search(flat) or (dated and day) else "criteria"
+                intent = "deadlines" if _WHEN.search(flat) or (dated and day) or _DAY_ASKED.search(raw) else "criteria"
                 notes.append("question")
             elif (_chatter(flat, noisy) and not any(f.value.percent for f in found)) \
                     or (not found and _talk(flat, candidates, kpis, subject_text)):
@@ -294,12 +296,12 @@ _NOW = re.compile(r"ระดับ.*(?:ตอนนี้|ปัจจุบั
 
 
 def _bare(work: str, found: list[Found]) -> bool:
-    """A figure typed on its own ("92.5", "ได้ 88 ค่ะ", "ร้อยละ 90 ครับ"), not a number inside a sentence
+    """A figure typed on its own ("92.5", "ได้ 88 ค่ะ", "ลดลงเหลือ 8%"), not a number inside a sentence
     ("ขับรถลงพื้นที่ 3 หมู่บ้าน เหนื่อยมาก")."""
     rest = work
     for f in reversed(found):
         rest = rest[:f.start] + " " + rest[f.end:]
-    rest = re.sub(r"ได้|แล้ว|ผล|ยอด|ร้อยละ|เปอร์เซ็นต์|เดือนนี้|ครับ|ค่ะ|คะ|นะ|จ้า|=|:|ส่งตัวเลข|ตัวเลข|ตัวชี้วัด|ตชว"
+    rest = re.sub(r"ลดลง|ลด|เหลือ|เพิ่มขึ้น|เพิ่ม|เป็น|ทำ|ได้|แล้ว|ผล|ยอด|ร้อยละ|เปอร์เซ็นต์|เดือนนี้|ครับ|ค่ะ|คะ|นะ|จ้า|=|:|ส่งตัวเลข|ตัวเลข|ตัวชี้วัด|ตชว"
                   r"|kpi|ทีม|บุคคล|ราย|" + "|".join(sorted((w for ws in FAMILIES.values() for w in ws), key=len,
                                                        reverse=True)), "", compact(rest))
     return len(rest) <= 6
@@ -308,6 +310,7 @@ def _bare(work: str, found: list[Found]) -> bool:
 _EITHER = re.compile(r"\d(?:หรือ|รึ)\d|ระดับ\d*(?:หรือ|รึ)")  # "ได้ระดับ 4 หรือ 5": a question
 _QUESTION = re.compile(r"เมื่อไหร่|เมื่อไร|หรือยัง|ไหม|มั้ย|มั๊ย|ป่าว|หรือเปล่า|รึเปล่า|เหรอ|หรอ|เท่าไหร่|เท่าไร|อะไร|ยังไง|อย่างไร|กี่"
                        r"|ทำไม|ไหน|บ้าง|ได้ไหม|หรือไม่|ใช่ไหม|how|what|when|\?")
+_DAY_ASKED = re.compile(r"วันที่\s*[\d๐-๙]{1,2}(?![\d๐-๙])")  # "ส่งผลวันที่ 15 ใช่ไหม": a question about a day
 _WHEN = re.compile(r"วันไหน|วันที่เท่า|ทุกวันที่|เมื่อไหร่|เมื่อไร|กี่โมง|ถึงวัน|ภายในวัน|กำหนด|ตัดยอด|deadline|when")
 # words of chat, notices and personal remarks: a message with them and no report keyword is not a report
 _CHAT = re.compile(r"อบรม|ประชุม|สัมมนา|ขอเชิญ|เชิญชวน|กำหนดการ|นัดหมาย|ศาลากลาง|ห้องประชุม|ขอบคุณ|ขอบใจ|สวัสดี"
@@ -315,6 +318,18 @@ _CHAT = re.compile(r"อบรม|ประชุม|สัมมนา|ขอ�
                    r"|ฮ่าๆ|ฮ่า|อิอิ|lol|ข่าวดี|ยินดีด้วย|แจ้งเพื่อทราบ|กินข้าว|ไปเที่ยว|ใครว่าง|ไปด้วยกัน"
                    r"|ใครไป|ไปงาน|งานบวช|งานแต่ง|ลาป่วย|ลากิจ|อากาศ|องศา|ราคา|ฝากซื้อ|ดีใจ|เหนื่อย|ติดต่อ|เบี้ยเลี้ยง")
 _REPORTY = re.compile(r"ได้|แล้ว|ผล|ยอด|เดือน|=|%")
+
+
+_ACTIVITY = re.compile(r"อบรม|ประชุม|สัมมนา")
+_DONE = re.compile(r"แล้ว|เรียบร้อย|เสร็จ|✅|✔")
+_AHEAD = re.compile(r"พรุ่งนี้|มะรืน|หน้า|ขอเชิญ|เชิญ|นัด|กำหนดการ|โมง|\d\s*น\.|ใคร|ไหม|มั้ย")
+
+
+def _done_activity(flat: str) -> bool:
+    """A meeting or training held as a KPI's step ("ประชุมสร้างความเข้าใจแล้ว"), not a notice of one: an
+    activity word is the only chat word, the text says it is done, and nothing points ahead."""
+    return bool(_ACTIVITY.search(flat)) and not _CHAT.search(_ACTIVITY.sub(" ", flat)) \
+        and bool(_DONE.search(flat)) and not _AHEAD.search(flat)
 
 
 def _chatter(flat: str, noisy: list[tuple[int, int, str]]) -> bool:
@@ -395,10 +410,14 @@ def _by_inputs(work: str, found: list[Found], kpis: list[tuple[str, Kpi]]) -> tu
     """A message with figures but no KPI word ("ได้รับจัดสรร 3,200,000 บาท ใช้จ่ายแล้ว 2,980,000 บาท"): the KPI
     whose inputs its labelled numbers name, when exactly one does; else the KPIs the values fit, best first."""
     scored: list[tuple[float, int, Placement]] = []
+    flat = compact(work)
     for i, (_cid, kpi) in enumerate(kpis):
         placement = place(work, found, kpi, alias_words=[])
         weight = {"ตัวเลขเดียวของตัวชี้วัด": 0.5, "หน่วย": 1.0, "คำเรียกตัวชี้วัด": 1.0}
         score = sum(weight.get(how, 2.0) for how in placement.why.values())
+        # "เบิกไป 1,750,000 จากที่ได้มา 2,000,000": "X จาก Y" fits every part-of-base KPI; the inputs' own
+        # words elsewhere in the message tell which one
+        score += sum(0.5 for name in placement.inputs if input_named(flat, kpi, name))
         scored.append((score - len(placement.unplaced) * 0.25, i, placement))
     def bounded(i: int) -> int:
         """A percent of something (at most 100) is a likelier home for a bare figure than a growth."""

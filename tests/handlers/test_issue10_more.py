@@ -89,3 +89,34 @@ def test_a_cumulative_spending_figure_that_drops_is_flagged_and_needs_a_second_c
     chat.say(MUEANG_OFFICER, "ยืนยัน", choice="ok")
     [saved] = current(store)
     assert saved.inputs["percent"] == "85" and saved.flags
+
+
+def test_amounts_in_thai_number_words_with_their_own_labels_give_the_spending_card(chat, store):
+    # no KPI word: "เบิกไป" and "ได้มา" are the inputs' own words, which tell the spending KPI from the other
+    # "X จาก Y" KPIs (overdue debt of total, households of a base)
+    [card] = chat.say(MUEANG_OFFICER, "งบเบิกไปแล้วหนึ่งล้านเจ็ดแสนห้าหมื่น จากที่ได้มาสองล้านถ้วน")
+    assert "ร้อยละของการใช้จ่ายเงินงบประมาณ" in card.text, card.text
+    assert "1,750,000 บาท" in card.text and "2,000,000 บาท" in card.text and "87.50" in card.text
+
+
+def test_this_round_named_in_a_report_is_the_default_period_not_a_crash(chat, store):
+    [card] = chat.say(MUEANG_OFFICER, "รายงาน เบิกจ่าย รอบนี้ 91%")
+    assert is_card(card.text) and "ร้อยละ 91" in card.text, card.text
+    confirm(chat)
+    [saved] = current(store)
+    assert saved.inputs["percent"] == "91"
+
+
+def test_a_changed_figure_without_a_kpi_is_asked_back_with_the_kpis_it_fits(chat, store):
+    [reply] = chat.say(MUEANG_OFFICER, "ลดลงเหลือ 8%")
+    assert "ตัวชี้วัดไหน" in reply.text, reply.text
+    labels = [c.label for c in reply.choices]
+    assert any("หนี้" in x for x in labels) and any("เบิกจ่าย" in x for x in labels), labels
+    assert current(store) == []
+
+
+def test_a_question_naming_a_day_is_answered_with_the_kpis_deadline(chat, store):
+    text = chat.text(MUEANG_OFFICER, "เบิกจ่ายต้องส่งภายในวันที่ 20 ใช่มั้ยคะ")
+    assert text.startswith("ตชว.1 เบิกจ่าย") and "กำหนดส่งครั้งถัดไป: 29 ส.ค. 2568" in text, text
+    assert "เกณฑ์การให้คะแนน" not in text  # not the criteria
+    assert current(store) == []

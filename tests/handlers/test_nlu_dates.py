@@ -51,7 +51,7 @@ def test_days(text, day):
         ("เดือนนี้", "2025-06"),
         ("เดือนที่แล้ว", "2025-05"),
         ("เดือนก่อน", "2025-05"),
-        ("รอบนี้", "FY2568-R2"),
+        ("รอบนี้", None),  # the current round: every request's default, no period of its own
         ("16 พ.ค. 67", "2024-05"),
     ],
 )
