@@ -145,6 +145,10 @@ class Conversation:
             # chat, a notice, a personal remark: not stored, and no wall of help
             return [Reply("รับทราบค่ะ ข้อความนี้ไม่ได้บันทึกเป็นผลงาน "
                           "(ถ้าต้องการรายงาน พิมพ์ เช่น “รายงาน ตชว.1 เบิกจ่าย ๙๒.๕%”)")]
+        if intent == "unknown" and ctx.slots:
+            other = criteria.outside_report(self.store, self.catalogs, ctx, u.text)
+            if other is not None:  # "กข.คจ. ทำทะเบียนครบแล้ว" from a unit that did not choose that KPI
+                return [Reply(f"{other.short}: {criteria.not_in_agreement(other, ctx.unit)} จึงไม่ได้บันทึกค่ะ")]
         if intent in ("help", "unknown"):
             prefix = "" if intent == "help" else "ขออภัยค่ะ ยังไม่เข้าใจข้อความนี้\n"
             return [Reply(prefix + texts.HELP)]

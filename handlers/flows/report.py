@@ -35,7 +35,7 @@ from ..nlu.measures import compatible, unit_after
 from ..nlu.understand import read_for
 from ..permissions import can_act_for
 from ..ports import NewSubmission, Store, Submission
-from ..views.criteria import targets_line
+from ..views.criteria import not_in_agreement, outside_report, targets_line
 from . import Flow, Step, awaiting, where
 from .evidence import expecting
 
@@ -67,8 +67,11 @@ class Report:
             state["queue"] = [self.draft_state(d) for d in rest]
             if rest:
                 state["of"] = len(drafts)
-            return self.with_kpi(ctx, state, f"{first.kpi.catalog_id}/{first.kpi.kpi_id}",
-                                         self.draft_state(first))
+            replies = self.with_kpi(ctx, state, f"{first.kpi.catalog_id}/{first.kpi.kpi_id}",
+                                    self.draft_state(first))
+            skipped = [d for d in u.reports if d not in drafts]
+            note = self._not_reported(ctx, skipped) if skipped else self._outside_named(ctx, u.text)
+            return [Reply(note)] + replies if note else replies
         keys = [f"{r.catalog_id}/{r.kpi_id}" for r in u.kpis if ctx.slot(f"{r.catalog_id}/{r.kpi_id}")]
         if len(keys) == 1 or (keys and not u.ambiguous):
             return self.with_kpi(ctx, state, keys[0], {})
@@ -86,6 +89,25 @@ class Report:
             ask = (f"ไม่มีตัวชี้วัดที่ {unknown[0]} ในข้อตกลงของหน่วยงานท่าน (มีข้อ {', '.join(numbers)}) "
                    "กรุณาเลือกจากรายการค่ะ")
         return [Reply(ask, kpi_choices(ctx, candidates))]
+
+    def _outside_named(self, ctx: Ctx, text: str) -> str | None:
+        """"กข.คจ. ทำทะเบียนครบแล้ว และเบิกจ่าย 92%" from a unit without KPI 9: say so, not a silent drop."""
+        other = outside_report(self.store, self.catalogs, ctx, text, beside=True)
+        if other is None:
+            return None
+        return f"{other.short}: {not_in_agreement(other, ctx.unit)} จึงไม่ได้บันทึกส่วนนั้นค่ะ"
+
+    def _not_reported(self, ctx: Ctx, skipped: list[Any]) -> str:
+        """Never a silent drop: the KPIs a message named that the unit is not appraised on."""
+        names = []
+        for d in skipped:
+            catalog = self.catalogs.get(d.kpi.catalog_id)
+            kpi = catalog.kpi(d.kpi.kpi_id) if catalog else None
+            if kpi is not None:
+                number = kpi.number if kpi.number is not None else kpi.id
+                names.append(f"ตชว.{number} {kpi.aliases[0] if kpi.aliases else kpi.name}")
+        return (f"{', '.join(names) or 'บางตัวชี้วัดในข้อความ'} ไม่อยู่ในข้อตกลงของ{ctx.unit.name}ในรอบนี้ "
+                "จึงไม่ได้บันทึกส่วนนั้นค่ะ")
 
     def _report_unit(self, ctx: Ctx, name: str) -> Ctx | Reply:
         """The unit a report names: a reporter reports only for their own; a chief or admin may report

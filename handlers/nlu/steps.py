@@ -80,7 +80,7 @@ def _build(kpi: Kpi) -> tuple[tuple[str, frozenset[str], frozenset[str]], ...]:
         every = _tokens(step.th)
         tokens = [t for t in every if t not in alias_words]
         # an acronym the step names (MOU, IDP) names the step, even when it is also an alias of the KPI
-        acronyms = frozenset(t for t in every if t.isascii() and t.isalpha() and len(t) >= 3)
+        acronyms = frozenset(a.lower() for a in re.findall(r"(?<![A-Za-z])[A-Z]{2,6}(?![A-Za-z])", step.th))
         words = frozenset(tokens) | acronyms | frozenset().union(*(_words(a) for a in step.aliases))
         heads = frozenset(tokens[:2]) | acronyms | frozenset().union(*(_words(a) for a in step.aliases))
         rows.append((step.id, (words - alias_words) | acronyms, heads))

@@ -284,6 +284,9 @@ def understand(
             if reports:
                 candidates = [r.kpi for r in reports]
                 notes.append("kpi_from_inputs")
+    if day is not None:
+        for d in reports:
+            _place_date(d, kpis, day)
     inputs: dict[str, Decimal] = dict(reports[0].inputs) if len(reports) == 1 else {}
     ask = intent == "report" and (ambiguous or (not candidates and bool(found))
                                   or any(d.unplaced for d in reports))
@@ -354,7 +357,8 @@ def _drafts(work: str, subject_text: str, found: list[Found], refs: list, candid
     marks = mentions(subject_text, refs, kpis)
     segments: list[tuple[int, frozenset[int]]] = []  # (start, KPI indexes), groups split by numbers
     for m in marks:
-        if segments and not any(segments[-1][0] <= f.start < m.start for f in found):
+        if segments and not any(segments[-1][0] <= f.start < m.start for f in found) \
+                and not _milestone_part(work, segments[-1], m.start, kpis):
             start, owners = segments[-1]
             both = owners & m.kpis
             segments[-1] = (start, both or (owners | m.kpis))
@@ -367,7 +371,7 @@ def _drafts(work: str, subject_text: str, found: list[Found], refs: list, candid
         for n, (_start, owners) in enumerate(segments):
             lo, hi = bounds[n], bounds[n + 1]
             own = [f for f in found if lo <= f.start < hi]
-            if not own:
+            if not own and not _milestone_part(work, (lo, owners), hi, kpis):
                 continue
             pool = [kpis[i] for i in sorted(owners)]
             seg_refs = [r for r in refs if lo <= r.start < hi]
@@ -385,6 +389,33 @@ def _drafts(work: str, subject_text: str, found: list[Found], refs: list, candid
     if len(drafts) >= 2:
         return drafts
     return [_draft(work, found, top, kpis)]
+
+
+_PART_SEP = re.compile(r"[,;\n]|\s/\s|\sและ|\sส่วน")
+
+
+def _milestone_part(work: str, segment: tuple[int, frozenset[int]], end: int, kpis: list[tuple[str, Kpi]]) -> bool:
+    """"กข.คจ. ส่งสรุปผลให้นายอำเภอแล้ว, โคกหนองนา ถอดบทเรียน 1 บทเรียน": a part naming one KPI's milestones,
+    set off by a comma (or และ), is that KPI's report though it has no figure."""
+    start, owners = segment
+    if len(owners) != 1 or not _PART_SEP.search(work[start:end]):
+        return False
+    (i,) = owners
+    return bool(named_steps(work[start:end], kpis[i][1]))
+
+
+def _place_date(d: Draft, kpis: list[tuple[str, Kpi]], day: date) -> None:
+    """A KPI whose input is a date (001: the day an OTOP group registered) takes the date the message
+    names ("ลงทะเบียน OTOP สำเร็จ 3 ก.ค. 67"); a count that only describes it ("ได้ 1 กลุ่ม") is no figure."""
+    kpi = _kpi_of(d.kpi, kpis)
+    dated = [i for i in kpi.inputs if i.kind == "date" and i.id not in d.inputs]
+    if len(dated) != 1:
+        return
+    d.inputs[dated[0].id] = day  # type: ignore[assignment]  # a date input holds a date
+    d.why[dated[0].id] = "วันที่"
+    if d.unplaced and all(i.kind == "date" for i in kpi.inputs if i.id not in kpi.derive):
+        d.ignored += d.unplaced
+        d.unplaced = []
 
 
 def read_for(u: Understanding, catalog_id: str, kpi: Kpi) -> Draft:

@@ -95,7 +95,7 @@ def measure_text(kpi: Kpi) -> str:
     return "รายงานผลรอบละครั้ง (ไม่มีกำหนดวัดรายเดือน)"
 
 
-def _not_in_agreement(slot: Slot, unit: Unit) -> str:
+def not_in_agreement(slot: Slot, unit: Unit) -> str:
     kpi = slot.kpi
     if kpi.applies_to and unit.name not in kpi.applies_to:
         why = f" (ใช้เฉพาะ {', '.join(kpi.applies_to)})"
@@ -196,7 +196,7 @@ def criteria_reply(slot: Slot, unit: Unit, submission: Submission | None, *, lev
     if asked is not None and not same:
         lines.append(f"ระดับ {asked.level}: {level_text(asked)}")
     if not in_agreement:
-        lines.append(_not_in_agreement(slot, unit))
+        lines.append(not_in_agreement(slot, unit))
     elif asked is not None and not same:
         lines += _standing(slot, unit, submission, asked.level)
     if asked is not None and not same:
@@ -227,7 +227,7 @@ def deadline_reply(slot: Slot, unit: Unit, items: Sequence[Due], today: date, *,
     """
     lines = [f"{slot.short} ({slot.set_name()}): {measure_text(slot.kpi)}"]
     if not in_agreement:
-        lines.append(_not_in_agreement(slot, unit))
+        lines.append(not_in_agreement(slot, unit))
         return "\n".join(lines)
     if items:
         first, rest = items[0], list(items[1:])
@@ -330,14 +330,37 @@ def named_keys(store: Store, ctx: Ctx, u: Understanding, unit_slots: list[Slot])
     return list(dict.fromkeys(f"{r.catalog_id}/{r.kpi_id}" for r in refs if abs(r.score - top) < 1e-6))
 
 
+def outside_report(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx, text: str, *,
+                   beside: bool = False) -> Slot | None:
+    """The KPI outside the unit's agreement a message reports on (figures or milestones), or None.
+    `beside`: the message also reports KPIs of the agreement; the outside one counts only when the message,
+    read against every KPI of the unit's catalogs, gives it a part of its own."""
+    inside = {s.key for s in ctx.slots}
+    pool = _outside_pool(store, catalogs, ctx, ctx.unit, inside)
+    if not pool:
+        return None
+    if beside:
+        u = read(store, ctx, text, ctx.slots + pool)
+        keys = [f"{d.kpi.catalog_id}/{d.kpi.kpi_id}" for d in u.reports] if len(u.reports) >= 2 else []
+        key = next((k for k in keys if k not in inside), None)
+        return next((s for s in pool if s.key == key), None)
+    u = read(store, ctx, text, pool)
+    if u.intent != "report" or u.kpi is None:
+        return None
+    return next((s for s in pool if s.catalog.id == u.kpi.catalog_id and s.kpi.id == u.kpi.kpi_id), None)
+
+
+def _outside_pool(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx, unit: Unit, inside: set[str]) -> list[Slot]:
+    return [Slot(a, c, k) for a in store.agreements(unit.id, ctx.today)
+            if (c := catalogs.get(a.catalog_id)) is not None
+            for k in c.kpis if f"{c.id}/{k.id}" not in inside]
+
+
 def outside(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx, unit: Unit, unit_slots: list[Slot],
             text: str) -> Slot | None:
     """The one KPI of the unit's catalogs a question names that the unit is not appraised on
     (an optional KPI it did not choose, a KPI for named districts only), or None."""
-    inside = {s.key for s in unit_slots}
-    pool = [Slot(a, c, k) for a in store.agreements(unit.id, ctx.today)
-            if (c := catalogs.get(a.catalog_id)) is not None
-            for k in c.kpis if f"{c.id}/{k.id}" not in inside]
+    pool = _outside_pool(store, catalogs, ctx, unit, {s.key for s in unit_slots})
     if not pool:
         return None
     u = read(store, ctx, text, pool)

@@ -120,3 +120,36 @@ def test_a_question_naming_a_day_is_answered_with_the_kpis_deadline(chat, store)
     assert text.startswith("ตชว.1 เบิกจ่าย") and "กำหนดส่งครั้งถัดไป: 29 ส.ค. 2568" in text, text
     assert "เกณฑ์การให้คะแนน" not in text  # not the criteria
     assert current(store) == []
+
+
+def test_a_registration_date_is_the_date_input_of_the_kpi_that_takes_one(catalogs):
+    # 001 individual KPI 5 is scored on the day an OTOP group registered: the date typed is that input,
+    # and "ได้ 1 กลุ่ม" describes it (no question back for it)
+    from datetime import date
+
+    from handlers.nlu import understand
+
+    cid = "chonburi-2567-r2-individual"
+    kpis = [(cid, k) for k in catalogs[cid].kpis]
+    u = understand("กลุ่มอาชีพลงทะเบียนผลิตภัณฑ์ OTOP ได้ 1 กลุ่ม เมื่อ 25 มิ.ย. 67", kpis, date(2024, 7, 10))
+    assert u.kpi is not None and u.kpi.kpi_id == "i5" and not u.ask
+    assert u.inputs == {"registered": date(2024, 6, 25)}
+
+
+def test_a_kpi_the_unit_did_not_choose_is_named_never_silently_dropped(chat, store):
+    # เมืองยะลา did not choose the optional KPI 9 (กข.คจ.): alone it is refused by name, beside another KPI
+    # the card of the other comes with a line saying that part was not stored
+    [alone] = chat.say(MUEANG_OFFICER, "กข.คจ. ทำทะเบียนครบแล้ว")
+    assert "ตชว.9 กข.คจ." in alone.text and "ไม่อยู่ในข้อตกลงของเมืองยะลา" in alone.text, alone.text
+    assert nothing_stored(store)
+    note, card = chat.say(MUEANG_OFFICER, "กข.คจ. ทำทะเบียนครบแล้ว และเบิกจ่าย 92%")
+    assert "ตชว.9 กข.คจ." in note.text and "ไม่ได้บันทึกส่วนนั้น" in note.text, note.text
+    assert is_card(card.text) and "ร้อยละ 92" in card.text
+    confirm(chat)
+    [saved] = current(store)
+    assert saved.inputs["percent"] == "92"
+
+
+def test_a_report_of_chosen_kpis_only_has_no_such_note(chat, store):
+    replies = chat.say(MUEANG_OFFICER, "OTOP 3 ช่องทาง")
+    assert len(replies) == 1 and "ไม่อยู่ในข้อตกลง" not in replies[0].text
