@@ -417,9 +417,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 _OWN_COMMANDS = frozenset({"catalog", "level", "score", "run", "chat", "demo"})
 _COMMAND_MODULES = {
     "org": "bot.cli.admin", "agreement": "bot.cli.admin", "invite": "bot.cli.admin",
-    "parse": "bot.cli.parse", "reminders": "bot.cli.reminders",
+    "parse": "bot.cli.parse", "reminders": "bot.cli.reminders", "export": "bot.cli.export",
 }
-_ALL_MODULES = ("bot.cli.admin", "bot.cli.parse", "bot.cli.reminders")
+_ALL_MODULES = ("bot.cli.admin", "bot.cli.parse", "bot.cli.reminders", "bot.cli.export")
 
 
 def _command_modules(command: str | None) -> tuple[str, ...]:

@@ -1,0 +1,1 @@
+"""Renderers of the appraisal views (handlers/views/appraisal.py): charts, the official Excel form, the PDF to sign."""
