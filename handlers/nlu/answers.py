@@ -74,7 +74,8 @@ def yes_no(text: str | None) -> str | None:
 
 
 # "ต้องเป็น 95", "แก้เป็น 95", "เปลี่ยนเป็น 95", "เป็น 95": the marker before the new figure
-_NEW_MARKER = re.compile(r"(?:ที่ถูก(?:ต้อง)?(?:คือ)?|(?:ต้อง|แก้|แก้ไข|เปลี่ยน|ขอแก้)?\s*เป็น|คือ|=|->|→)\s*")
+_NEW_MARKER = re.compile(r"(?:ที่ถูก(?:ต้อง)?(?:คือ)?|ที่จริง(?:แล้ว)?(?:ได้|คือ|เป็น)?|จริงๆ(?:แล้ว)?(?:ได้|คือ|เป็น)"
+                         r"|(?:ต้อง|แก้|แก้ไข|เปลี่ยน|ขอแก้)?\s*เป็น|คือ|=|->|→)\s*")
 
 
 _NOT = re.compile(r"\s*ไม่ใช่\s*")
@@ -92,6 +93,18 @@ def split_correction(text: str) -> tuple[str, str] | None:
     for m in _NOT.finditer(work):  # "ลดหนี้ได้ 25 ไม่ใช่ 52": the new figure comes first
         if find_values(work[:m.start()]) and find_values(work[m.end():]):
             return work[:m.start()].strip(), work[m.end():].strip()
+    return None
+
+
+def new_span(work: str) -> tuple[int, int] | None:
+    """Where, in clean (masked) text, the new figure of a correction stands: after "ต้องเป็น"/"ที่ถูก" when
+    a figure stands before it too ("เมื่อกี้พิมพ์ 12 ผิด ที่ถูก 13"), before "ไม่ใช่" ("ได้ 25 ไม่ใช่ 52")."""
+    for m in reversed(list(_NEW_MARKER.finditer(work))):
+        if find_values(work[:m.start()]) and find_values(work[m.end():]):
+            return m.end(), len(work)
+    for m in _NOT.finditer(work):
+        if find_values(work[:m.start()]) and find_values(work[m.end():]):
+            return 0, m.start()
     return None
 
 

@@ -22,6 +22,7 @@ from scoring.evaluate import primary_input
 from scoring.model import Kpi
 
 from . import intents as I
+from .answers import new_span
 from .dates import find_dates
 from .inputs import Placement, input_named, named_inputs, place
 from .kpis import KpiRef, digit_aliases, find_number_refs, mentions, rank, set_hint_of
@@ -254,23 +255,37 @@ def understand(
         if intent is None and has_attachment:
             intent = "evidence"
     intent = "unknown" if intent in (None, "chat") else intent
+    if intent == "unknown" and len(compact(work)) > 4:
+        # the month of a bill or a meeting notice is not a reporting period (the day is kept); a date typed
+        # alone ("16 พ.ค. 67", the answer to "งวดไหนคะ") keeps its period
+        period = None
     if intent == "unknown" and "not_a_report" in notes:
-        period = None  # the date of a meeting notice is not a reporting period (the day is kept)
         unit = None  # "เบตงอากาศเย็นสบาย": a place in chat is not a unit reported for
 
     if intent == "invite":
         role = I.role_of(compact(subject_text))
         if role:
             notes.append(f"role:{role}")
-    if intent == "score" and I.ALL_UNITS.search(compact(subject_text)):
+    if intent in ("score", "chart", "export", "risk", "missing") and I.ALL_UNITS.search(compact(subject_text)):
         notes.append("all_units")
+    if intent == "export":
+        notes.append("pdf" if re.search(r"pdf|พีดีเอฟ", compact(raw)) else "excel")
+    if intent == "chart":
+        flat_raw = compact(raw)
+        kind = "trend" if refs or candidates else \
+            "ranking" if re.search(r"อันดับ|ทุกอำเภอ|ทุกหน่วย|ทั้งจังหวัด|ranking", flat_raw) else "levels"
+        notes.append(f"chart:{kind}")
     if has_attachment:
         notes.append("attachment")
 
     reports: list[Draft] = []
     fits: list[KpiRef] = []
     if intent in ("report", "correct", "evidence") and kpis:
-        if candidates and not ambiguous:
+        span = new_span(work) if intent == "correct" else None
+        if candidates and not ambiguous and span is not None:
+            # "จปฐ. เมื่อกี้พิมพ์ 12 ผิด ที่ถูก 13": only the new figure is the correction's
+            reports = [_draft(work, [f for f in found if span[0] <= f.start < span[1]], candidates[0], kpis)]
+        elif candidates and not ambiguous:
             reports = _drafts(work, subject_text, found, refs, candidates, kpis, set_hint, alias_hits)
         elif candidates and len({r.number for r in refs}) >= 2:
             # "ตัวชี้วัดทีม 1) 92% 2) 87%": each number is its own KPI's, though no single KPI is meant
@@ -319,7 +334,8 @@ _WHEN = re.compile(r"วันไหน|วันที่เท่า|ทุก
 _CHAT = re.compile(r"อบรม|ประชุม|สัมมนา|ขอเชิญ|เชิญชวน|กำหนดการ|นัดหมาย|ศาลากลาง|ห้องประชุม|ขอบคุณ|ขอบใจ|สวัสดี"
                    r"|ฝันดี|อรุณสวัสดิ์|บัตรเครดิต|เงินเดือน|ส่วนตัว|ผมเอง|ของผม|ของฉัน|ของหนู|^ผม|ฉัน|หนี้บ้าน|ผ่อนรถ"
                    r"|ฮ่าๆ|ฮ่า|อิอิ|lol|ข่าวดี|ยินดีด้วย|แจ้งเพื่อทราบ|กินข้าว|ไปเที่ยว|ใครว่าง|ไปด้วยกัน"
-                   r"|ใครไป|ไปงาน|งานบวช|งานแต่ง|ลาป่วย|ลากิจ|อากาศ|องศา|ราคา|ฝากซื้อ|ดีใจ|เหนื่อย|ติดต่อ|เบี้ยเลี้ยง")
+                   r"|ใครไป|ไปงาน|งานบวช|งานแต่ง|ลาป่วย|ลากิจ|อากาศ|องศา|ราคา|ฝากซื้อ|ดีใจ|เหนื่อย|ติดต่อ|เบี้ยเลี้ยง"
+                   r"|ซื้อรถ|ผ่อนบ้าน|ค่าไฟบ้าน|ค่าน้ำบ้าน|ค่าเทอม|ยืมเงิน|ยืม(?:แม่|พ่อ|เพื่อน|พี่|น้อง)|แม่ผม|แม่ฉัน|แพงมาก")
 _REPORTY = re.compile(r"ได้|แล้ว|ผล|ยอด|เดือน|=|%")
 
 
