@@ -37,7 +37,7 @@ NOT_THAI_AFTER = re.compile(rf"(?![{_THAI}])")
 
 RELATIVE = [
     (re.compile(r"เดือนนี้|เดือนปัจจุบัน|this\s*month"), "this_month"),
-    (re.compile(r"เดือนที่แล้ว|เดือนก่อน(?:หน้า)?|เดือนที่ผ่านมา|เดือนแล้ว|last\s*month"), "last_month"),
+    (re.compile(r"เดือนที่แล้ว|เดือนก่อน(?:หน้า)?|เดือนที่ผ่านมา|(?<!ทุก)(?<!ทุก )เดือนแล้ว|last\s*month"), "last_month"),
     (re.compile(r"เดือนหน้า|next\s*month"), "next_month"),
     (re.compile(r"รอบนี้|รอบปัจจุบัน|รอบการประเมินนี้"), "this_round"),
     (re.compile(r"วันนี้|today"), "today"),

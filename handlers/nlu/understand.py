@@ -74,7 +74,7 @@ class Understanding:
 
 
 _CODE_AFTER = re.compile(
-    r"(?:/start|/register|ลงทะเบียน|สมัคร(?:ใช้งาน|สมาชิก)?|register|รหัส(?:เชิญ)?|code)\s*(?:ด้วย)?\s*(?:รหัส)?\s*"
+    r"(?:/start|/register|ลงทะเบียน|สมัคร(?:ใช้งาน|สมาชิก)?|register|รหัส(?:เชิญ)?|code|โค้ด|โค๊ด)\s*(?:ด้วย)?\s*(?:รหัส)?\s*"
     r"[:：=]?\s*(?P<code>[A-Za-z0-9][A-Za-z0-9\-]{3,39})(?![A-Za-z0-9\-])",
     re.IGNORECASE,
 )
@@ -209,6 +209,8 @@ def understand(
         question = bool(_QUESTION.search(flat)) or "?" in raw or bool(_EITHER.search(compact(raw)))
         if intent == "register" and not code and candidates:
             intent = None  # "ลงทะเบียน OTOP ได้ 1 กลุ่ม": the KPI's own word, not registering with the bot
+        if intent == "score" and not candidates and found and not question and _bare(work, found):
+            intent = "report"  # "ได้ 8 คะแนนค่ะ": a figure with no KPI, asked back
         if intent == "score" and candidates and found:
             # "BPM ได้ 84 จะได้ระดับอะไร": what level a figure gives; "ผลประเมิน 82 คะแนน": a report
             intent = "criteria" if question else "report"
