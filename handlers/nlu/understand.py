@@ -26,7 +26,7 @@ from .answers import new_span
 from .dates import find_dates
 from .inputs import Placement, input_named, named_inputs, place
 from .kpis import KpiRef, digit_aliases, find_number_refs, mentions, rank, set_hint_of
-from .measures import FAMILIES, noise
+from .measures import FAMILIES, compatible, family, noise, unit_after
 from .numbers import Found, Value, find_values
 from .steps import named_steps
 from .text import basic, clean, compact
@@ -502,12 +502,31 @@ def _prefer_named_inputs(candidates: list[KpiRef], kpis: list[tuple[str, Kpi]], 
         return candidates
     named = {id(c): len(named_inputs(work, found, _kpi_of(c, kpis), percent_by_unit=False)) for c in tied}
     best = max(named.values())
+    if best == 0:
+        # "กองทุนสตรีส่งยอดล่าสุด 2,350,000 บาท": of the KPIs the words fit, the one whose inputs the unit fits
+        named = {id(c): _unit_fits(work, found, _kpi_of(c, kpis)) for c in tied}
+        best = max(named.values())
     if best == 0 or list(named.values()).count(best) > 1:
         return candidates
     for c in tied:
         if named[id(c)] == best:
             c.score = round(c.score + 0.005, 4)
     return sorted(candidates, key=lambda c: -c.score)
+
+
+def _unit_fits(work: str, found: list[Found], kpi: Kpi) -> int:
+    """How many figures written with a unit word (บาท, ครัวเรือน, %) the KPI has an input of that unit for;
+    0 when any such figure fits none of its inputs."""
+    fits = 0
+    for f in found:
+        after = unit_after(work, f.end)
+        word = "ร้อยละ" if f.value.percent else after[0] if after else None
+        if word is None or family(word) is None:
+            continue
+        if not any(compatible(word, i.unit) for i in kpi.inputs if i.kind != "date"):
+            return 0
+        fits += 1
+    return fits
 
 
 def _prefer_first_named(candidates: list[KpiRef], kpis: list[tuple[str, Kpi]], text: str, refs: list
