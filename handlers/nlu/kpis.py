@@ -49,6 +49,10 @@ STOP = frozenset("""
 """.split())
 
 
+# unit words of figures that are also words of KPI names: not material for typo matching
+_UNIT_WORDS = re.compile(r"ครัวเรือน|หลังคาเรือน|เปอร์เซ็นต์|ร้อยละ|บาท")
+
+
 @dataclass
 class _Phrase:
     text: str  # compact form
@@ -182,6 +186,9 @@ def subject_scores(
     """Per KPI index: (score, how) from aliases and name words found in `text` (numbers masked)."""
     lowered = text.lower()
     flat = compact(text)
+    # typos are looked for in the words around the figures, not in a figure's unit word ("ได้ 6 ครัวเรือน"
+    # is no typo of the alias "ครัวเรือนลดหนี้")
+    fuzzy_flat = _UNIT_WORDS.sub("", flat)
     out: dict[int, tuple[float, str]] = dict(extra or {})
 
     def offer(i: int, score: float, how: str) -> None:
@@ -199,8 +206,8 @@ def subject_scores(
             hit = bool(p.pattern.search(lowered)) if p.pattern is not None else p.text in flat
             if hit:
                 offer(i, 0.80 + 0.15 * min(len(p.text), 12) / 12, "alias")
-            elif not p.ascii and len(p.text) >= 5 and len(flat) >= len(p.text) - 2:
-                ratio = fuzz.partial_ratio(p.text, flat, score_cutoff=85)
+            elif not p.ascii and len(p.text) >= 5 and len(fuzzy_flat) >= len(p.text) - 2:
+                ratio = fuzz.partial_ratio(p.text, fuzzy_flat, score_cutoff=85)
                 if ratio:
                     offer(i, 0.55 + 0.2 * (ratio - 85) / 15, "fuzzy")
     # name words, weighted by how few KPIs share them

@@ -22,10 +22,11 @@ from handlers.nlu import understand, warm_up
 from scoring.loader import load_all
 
 HERE = Path(__file__).parent
-# corpus file -> floor of "fully right" (it may only rise). corpus_staff_2.yaml (200 messages) was written later
-# by someone who had not read the understanding code: 82.0 % on first reading, then the general fixes
-# its misses showed (92.5 %); corpus_staff.yaml (699): 97.3 %.
-FLOORS = {"corpus_staff.yaml": 0.97, "corpus_staff_2.yaml": 0.90}
+# corpus file -> floor of "fully right" (it may only rise). Each later corpus was written by someone who had not
+# read the understanding code, to measure it on messages it was not tuned on: corpus_staff_2.yaml (200 messages)
+# 82.0 % on first reading, corpus_staff_3.yaml (250, with seed 004) 82.4 % on first reading; then the general
+# fixes their misses showed: 97.0 % and 91.2 %; corpus_staff.yaml (699): 98.1 %.
+FLOORS = {"corpus_staff.yaml": 0.98, "corpus_staff_2.yaml": 0.965, "corpus_staff_3.yaml": 0.91}
 CORPUS_FILE = os.environ.get("CORPUS_FILE", "corpus_staff.yaml")  # tools re-use read/want/compare on either
 CORPUS = yaml.safe_load((HERE / CORPUS_FILE).read_text(encoding="utf-8"))
 
