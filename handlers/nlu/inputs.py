@@ -250,6 +250,9 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         # as a count of times) counts against this reading
         clashes = sum(_clash(style_units[int(how.split("#", 1)[1])], kpi.input(key))
                       for key, (_s, how) in chosen.items())
+        # so does X of "X จาก Y" given to an input that is not the numerator ("ภารกิจที่จังหวัดแจ้ง 14 จาก 16")
+        clashes += sum(1 for key, (_s, how) in chosen.items()
+                       if roles[int(how.split("#", 1)[1])] == "part" and parts and key not in parts)
         strength = (len(chosen) - clashes, sum(s for s, _w in chosen.values()))
         if best is None or strength > best[0]:
             best = (strength, chosen)
