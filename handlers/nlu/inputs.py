@@ -228,9 +228,17 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         role = None
         if _BASE_BEFORE.search(before[-40:]) or re.search(r"(?:^|\s)ฐาน(?!ข้อมูล)", before):
             role = "base" if re.search(r"(?:จาก(?!การ)[^\d/]{0,30}|/\s*)$", before[-40:]) else "base_label"
-        elif _PART_AFTER.match(after):
-            role = "part"
+        elif _PART_AFTER.match(after) or (not last and re.match(r"^\s*/\s*$", after)):
+            role = "part"  # "20/30", "20 จาก 30", "20 / 30 ครัวเรือน"
         roles.append(role)
+    # "รายได้เพิ่ม 15.2 / 3 ช่องทาง / 4 ครั้ง": a slash between figures of different units lists them, it is
+    # no "X/Y"
+    read_roles = list(roles)
+    for idx in range(1, len(values)):
+        if read_roles[idx] == "base" and read_roles[idx - 1] in ("part", None) and re.search(r"\s/\s*$", befores[idx]) \
+                and own_units[idx] is not None and own_units[idx - 1] is not None \
+                and own_units[idx] != own_units[idx - 1] and family(own_units[idx]) != family(own_units[idx - 1]):
+            roles[idx - 1] = roles[idx] = None
     main = primary_input(kpi)
     main_spec = kpi.input(main) if main else None
     if main_spec is not None and (main_spec.kind != "number" or not _is_percent(main_spec)):

@@ -153,3 +153,19 @@ def test_a_kpi_the_unit_did_not_choose_is_named_never_silently_dropped(chat, sto
 def test_a_report_of_chosen_kpis_only_has_no_such_note(chat, store):
     replies = chat.say(MUEANG_OFFICER, "OTOP 3 ช่องทาง")
     assert len(replies) == 1 and "ไม่อยู่ในข้อตกลง" not in replies[0].text
+
+
+def test_a_spaced_slash_is_a_ratio_between_counts_and_a_list_between_units(catalogs):
+    from datetime import date
+
+    from handlers.nlu import understand
+
+    ids = ("yala-2568-r2-district-team", "yala-2568-r2-district-individual")
+    kpis = [(c, k) for c in ids for k in catalogs[c].kpis if k.applies("เมืองยะลา")]
+    ratio = understand("ลดหนี้ได้ 20 / 30 ครัวเรือน", kpis, date(2025, 6, 10))
+    assert ratio.kpi is not None and ratio.kpi.kpi_id == "i3" and ratio.inputs == {"households": 20}
+    listed = understand("OTOP 3 ช่องทาง / 4 ครั้ง", kpis, date(2025, 6, 10))
+    assert listed.inputs == {"channels": 3, "posts": 4}
+    portions = understand("ภารกิจที่จังหวัดแจ้ง 14 จาก 16 เรื่อง", [(
+        "buriram-2565-r2-team", catalogs["buriram-2565-r2-team"].kpi("t7"))], date(2022, 7, 14))
+    assert portions.inputs == {"submitted": 14, "notified": 16}
