@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal
 
 from scoring.evaluate import primary_input
@@ -177,11 +178,20 @@ def _digits_out(text: str) -> str:
 
 
 def _blank(text: str, words: list[str]) -> str:
-    out = text
-    for word in words:
-        if len(compact(word)) >= 3:
-            out = re.sub(re.escape(word), " ", out, flags=re.IGNORECASE)
-    return out
+    if not words:
+        return text
+    pattern = _blanker(tuple(words))
+    return pattern.sub(" ", text) if pattern is not None else text
+
+
+@lru_cache(maxsize=4096)
+def _blanker(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One compiled pattern per alias list (built once; the lists come from catalogs loaded once); the
+    longest word is tried first where several start at the same place."""
+    kept = sorted((w for w in words if len(compact(w)) >= 3), key=len, reverse=True)
+    if not kept:
+        return None
+    return re.compile("|".join(re.escape(w) for w in kept), re.IGNORECASE)
 
 
 def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None = None) -> Placement:
