@@ -134,8 +134,9 @@ def understand(
     dated = False  # a date was written ("ส่งผลวันที่ 15 ใช่ไหม" asks about a deadline)
     for d in find_dates(work, today):
         dated = True
-        if d.period and period is None:
-            period = d.period
+        base_date = bool(_BASE_DATE.search(work[max(0, d.start - 14):d.start]))
+        if d.period and period is None and not base_date:
+            period = d.period  # (not "ตั้งต้น ๑ ต.ค. ๖๔": the date of a base figure is no reporting period)
         if d.day and day is None:
             day = d.day
         work = _mask(work, d.start, d.end)
@@ -330,6 +331,7 @@ def _bare(work: str, found: list[Found]) -> bool:
 _EITHER = re.compile(r"\d(?:หรือ|รึ)\d|ระดับ\d*(?:หรือ|รึ)")  # "ได้ระดับ 4 หรือ 5": a question
 _QUESTION = re.compile(r"เมื่อไหร่|เมื่อไร|หรือยัง|ไหม|มั้ย|มั๊ย|ป่าว|หรือเปล่า|รึเปล่า|เหรอ|หรอ|เท่าไหร่|เท่าไร|อะไร|ยังไง|อย่างไร|กี่"
                        r"|ทำไม|ไหน|บ้าง|ได้ไหม|หรือไม่|ใช่ไหม|how|what|when|\?")
+_BASE_DATE = re.compile(r"(?:ตั้งต้น|ยอดตั้งต้น|ต้นปี(?:งบ)?|ฐาน(?:เดิม)?|ยอดยกมา|ยกมา)\s*(?:ณ)?\s*(?:วันที่)?\s*$")
 _DAY_ASKED = re.compile(r"วันที่\s*[\d๐-๙]{1,2}(?![\d๐-๙])")  # "ส่งผลวันที่ 15 ใช่ไหม": a question about a day
 _WHEN = re.compile(r"วันไหน|วันที่เท่า|ทุกวันที่|เมื่อไหร่|เมื่อไร|กี่โมง|ถึงวัน|ภายในวัน|กำหนด|ตัดยอด|deadline|when")
 # words of chat, notices and personal remarks: a message with them and no report keyword is not a report
