@@ -275,6 +275,16 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         if best is None or strength > best[0]:
             best = (strength, chosen)
     chosen = best[1] if best else {}
+    # a percent input takes the figure written as a percent: "ทำได้ 9 ใน 10 โครงการ คิดเป็น 90%" is 90, not 9
+    for key, (score, how) in list(chosen.items()):
+        v = int(how.split("#", 1)[1])
+        spec = kpi.input(key)
+        if spec is None or not _is_percent(spec) or values[v].value.percent:
+            continue
+        taken = {int(h.split("#", 1)[1]) for _s, h in chosen.values()}
+        marked = [w for w, f in enumerate(values) if f.value.percent and w not in taken and _fits(f.value.value, spec)]
+        if len(marked) == 1:
+            chosen[key] = (score, how.split("#", 1)[0] + f"#{marked[0]}")
     placed: set[int] = set()
     for key, (_s, how) in chosen.items():
         v = int(how.split("#", 1)[1])

@@ -227,7 +227,9 @@ def understand(
             intent = "chat"
         if intent is None and candidates and not found and _NOW.search(flat):
             intent = "score"  # "ระดับ จปฐ. ตอนนี้"
-        stepped = bool(candidates) and not ambiguous and not question and intent in (None, "evidence", "score") \
+        # ("ส่งหลักฐานการใช้จ่ายเงินยืมครบแล้ว" names a step; "รูปกิจกรรม… 3 รูป" sends photos)
+        stepped = bool(candidates) and not ambiguous and not question and (intent in (None, "score") or (
+            intent == "evidence" and not re.search(r"รูป|ภาพ|ไฟล์|แนบ|คลิป", flat))) \
             and not has_attachment and bool(named_steps(work, _kpi_of(candidates[0], kpis))) \
             and not any(kind == "laughter" for _s, _e, kind in noisy)
         if stepped:

@@ -23,10 +23,12 @@ from scoring.loader import load_all
 
 HERE = Path(__file__).parent
 # corpus file -> floor of "fully right" (it may only rise). Each later corpus was written by someone who had not
-# read the understanding code, to measure it on messages it was not tuned on: corpus_staff_2.yaml (200 messages)
-# 82.0 % on first reading, corpus_staff_3.yaml (250, with seed 004) 82.4 % on first reading; then the general
-# fixes their misses showed: 97.0 % and 91.2 %; corpus_staff.yaml (699): 98.1 %.
-FLOORS = {"corpus_staff.yaml": 0.98, "corpus_staff_2.yaml": 0.965, "corpus_staff_3.yaml": 0.91}
+# read the understanding code, to measure it on messages it was not tuned on. First readings: corpus_staff_2.yaml
+# (200 messages) 82.0 %, corpus_staff_3.yaml (250, with seed 004) 82.4 %, corpus_staff_4.yaml (200, with 004 round
+# 2 and a chief's section) 73.5 %. Then the general fixes their misses showed: 98.0 %, 92.0 %, 77.5 %;
+# corpus_staff.yaml (699): 98.3 %.
+FLOORS = {"corpus_staff.yaml": 0.98, "corpus_staff_2.yaml": 0.975, "corpus_staff_3.yaml": 0.915,
+          "corpus_staff_4.yaml": 0.765}
 CORPUS_FILE = os.environ.get("CORPUS_FILE", "corpus_staff.yaml")  # tools re-use read/want/compare on either
 CORPUS = yaml.safe_load((HERE / CORPUS_FILE).read_text(encoding="utf-8"))
 
@@ -131,7 +133,9 @@ def test_accuracy_floor_and_safety(catalogs, name):
         diff = compare(got, wanted)
         if got["ask"] and not wanted["ask"]:
             needless += 1
+        # a card shows a level only for a report whose inputs are all there (else it asks for the rest first)
         if wanted["intent"] == "report" and wanted.get("kpi") and got.get("kpi") == wanted["kpi"] \
+                and got["intent"] in ("report", "correct") and set(got.get("inputs") or {}) >= set(wanted["inputs"]) \
                 and got.get("inputs") != wanted.get("inputs") and not got["ask"]:
             mine = _level(catalogs, section, wanted["kpi"], got["inputs"])
             truth = _level(catalogs, section, wanted["kpi"], wanted["inputs"])
