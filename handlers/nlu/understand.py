@@ -221,9 +221,13 @@ def understand(
             notes.append("question")
         done_step = bool(candidates) and not ambiguous and not question and _done_activity(flat) \
             and bool(named_steps(work, _kpi_of(candidates[0], kpis)))  # "ประชุม ศจพ.อ. นำเสนอปัญหาแล้ว"
-        if _chatter(flat, noisy) and intent in (None, "report", "score", "deadlines", "criteria") and not refs \
+        chat_intents = (None, "report", "score", "deadlines", "criteria") + (() if has_attachment else ("evidence",))
+        if _chatter(flat, noisy) and intent in chat_intents and not refs \
                 and not (candidates and any(f.value.percent for f in found)) and not done_step:
             notes.append("not_a_report")  # "เงินเดือนออกวันไหนน้า 555", "มีอบรม … ใครว่างไปได้บ้าง"
+            intent = "chat"
+        if intent in (None, "report") and not found and not refs and _TROUBLE.search(flat):
+            notes.append("not_a_report")  # "BPM ล่มอีกแล้ว เข้าไม่ได้ตั้งแต่เช้า": a complaint, no report
             intent = "chat"
         if intent is None and candidates and not found and _NOW.search(flat):
             intent = "score"  # "ระดับ จปฐ. ตอนนี้"
@@ -341,10 +345,11 @@ _CHAT = re.compile(r"อบรม|ประชุม|สัมมนา|ขอ�
                    r"|ฝันดี|อรุณสวัสดิ์|บัตรเครดิต|เงินเดือน|ส่วนตัว|ผมเอง|ของผม|ของฉัน|ของหนู|^ผม|ฉัน|หนี้บ้าน|ผ่อนรถ"
                    r"|ฮ่าๆ|ฮ่า|อิอิ|lol|ข่าวดี|ยินดีด้วย|แจ้งเพื่อทราบ|กินข้าว|ไปเที่ยว|ใครว่าง|ไปด้วยกัน"
                    r"|ใครไป|ไปงาน|งานบวช|งานแต่ง|ลาป่วย|ลากิจ|อากาศ|องศา|ราคา|ฝากซื้อ|ดีใจ|เหนื่อย|ติดต่อ|เบี้ยเลี้ยง"
-                   r"|ซื้อรถ|ผ่อนบ้าน|ค่าไฟบ้าน|ค่าน้ำบ้าน|ค่าเทอม|ยืมเงิน|ยืม(?:แม่|พ่อ|เพื่อน|พี่|น้อง)|แม่ผม|แม่ฉัน|แพงมาก")
+                   r"|ใครมีเบอร์|ขอเบอร์|ดอกเบี้ย|สหกรณ์|ซื้อรถ|ผ่อนบ้าน|ค่าไฟบ้าน|ค่าน้ำบ้าน|ค่าเทอม|ยืมเงิน|ยืม(?:แม่|พ่อ|เพื่อน|พี่|น้อง)|แม่ผม|แม่ฉัน|แพงมาก")
 _REPORTY = re.compile(r"ได้|แล้ว|ผล|ยอด|เดือน|=|%")
 
 
+_TROUBLE = re.compile(r"ล่ม|เข้าไม่ได้|เข้าระบบไม่ได้|ระบบช้า|ค้างอีกแล้ว|error|เออเร่อ")
 _ACTIVITY = re.compile(r"อบรม|ประชุม|สัมมนา")
 _DONE = re.compile(r"แล้ว|เรียบร้อย|เสร็จ|✅|✔")
 _AHEAD = re.compile(r"พรุ่งนี้|มะรืน|หน้า|ขอเชิญ|เชิญ|นัด|กำหนดการ|โมง|\d\s*น\.|ใคร|ไหม|มั้ย")
