@@ -11,6 +11,9 @@ Pure functions, no I/O. Guarantees:
 - A button on a card in a group acts only for the person the card was made for: channels tag the card's
   button data with its owner (``own_choices``) and check a press with ``owner_of``/``may_press``; anyone
   else gets ``BUTTON_OF`` and nothing is done.
+- Charts and files (Excel, PDF) follow the answer rule: in a group only to chiefs, coordinators and admins
+  (``answer_where(chat, role, "file")``); a person's contact (phone) never goes to a group, in text or in a
+  file (``shows_contacts``): the missing list and the workbook leave phones out there.
 - Notices to staff (a channel's quota running out) go to admins only, once each, on the first channel
   they can be reached on in ``NOTICE_CHANNELS`` order: Telegram first, because a LINE push costs quota.
 """
@@ -25,7 +28,7 @@ from .messages import Choice
 
 Chat = Literal["private", "group"]
 Where = Literal["here", "private"]  # the chat the message came from, or the sender's private chat
-ReplyKind = Literal["answer", "group_note", "code"]
+ReplyKind = Literal["answer", "group_note", "code", "file"]
 
 GROUP_ROLES = frozenset({"chief", "coordinator", "admin"})  # may be answered inside a group
 NOTICE_ROLES = frozenset({"admin"})  # receive notices about the bot itself (LINE quota)
@@ -50,6 +53,11 @@ def answer_where(chat: Chat, role: str | None, kind: ReplyKind = "answer") -> Wh
     if kind == "group_note" or role in GROUP_ROLES:
         return "here"
     return "private"
+
+
+def shows_contacts(chat: Chat) -> bool:
+    """People's phones are shown in private chats only."""
+    return chat == "private"
 
 
 def own_choices(choices: Sequence[Choice], owner: str, limit: int) -> tuple[Choice, ...]:

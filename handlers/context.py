@@ -69,5 +69,6 @@ def pick(candidates: list[str], answer: str) -> str | None:
 
 def not_allowed(person: Person, intent: str) -> Reply:
     what = {"report": "รายงานผล", "evidence": "ส่งหลักฐาน", "correct": "แก้ไขผล", "undo": "ยกเลิกผล",
-            "invite": "สร้างรหัสเชิญ", "score": "ดูคะแนน", "missing": "ดูรายการค้างส่ง"}.get(intent, intent)
+            "invite": "สร้างรหัสเชิญ", "score": "ดูคะแนน", "missing": "ดูรายการค้างส่ง",
+            "risk": "ดูตัวชี้วัดที่เสี่ยง", "trend": "ดูแนวโน้ม", "chart": "ดูกราฟ", "export": "ขอไฟล์"}.get(intent, intent)
     return Reply(f"ขออภัยค่ะ {ROLE_TH.get(person.role, person.role)}ไม่มีสิทธิ์{what}")

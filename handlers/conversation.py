@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from scoring.model import Catalog
@@ -37,8 +38,8 @@ from .flows.report import Report
 from .messages import Incoming, Reply
 from .nlu import Understanding, understand
 from .permissions import ROLE_TH, allowed, units_in_scope
-from .ports import InviteError, Store
-from .views import criteria, deadlines, missing, score
+from .ports import InviteError, Renderer, Store
+from .views import charts, criteria, deadlines, files, missing, risk, score
 
 SNOOZE_DAYS = (1, 30)  # a snooze is bounded: longer pauses are a mute
 
@@ -52,9 +53,10 @@ MAX_TEXT = 2_000  # characters: longer messages are refused before understanding
 
 
 class Conversation:
-    def __init__(self, store: Store, catalogs: Mapping[str, Catalog]):
+    def __init__(self, store: Store, catalogs: Mapping[str, Catalog], renderer: Renderer | None = None):
         self.store = store
         self.catalogs = catalogs
+        self.renderer = renderer  # charts and files (bot/exports); None: text only
         self.report = Report(store, catalogs)
         self.evidence = Evidence(store, catalogs)
         self.correction = Correction(self.report)
@@ -109,6 +111,9 @@ class Conversation:
             handled = self._continue(ctx, state, msg.choice, text)
             if handled is not None:
                 return handled
+        again = self.report.saved_card(ctx)  # ยืนยัน on a card already saved: its version, not "ไม่เข้าใจ"
+        if again is not None:
+            return again
         u = understand(text, [(s.catalog.id, s.kpi) for s in ctx.slots], today,
                        [x.name for x in self.store.units()], bool(msg.attachments))
         return self._dispatch(ctx, u)
@@ -157,8 +162,11 @@ class Conversation:
             return [Reply("ยกเลิกแล้วค่ะ")]
         if not allowed(ctx.person, intent):  # the overview's own right is checked by the score view
             return [not_allowed(ctx.person, intent)]
-        view = {"score": score.answer, "missing": missing.answer, "deadlines": deadlines.answer,
-                "criteria": criteria.answer}.get(intent)
+        view = {"score": score.answer, "missing": partial(missing.answer, renderer=self.renderer),
+                "deadlines": deadlines.answer, "criteria": criteria.answer, "risk": risk.answer,
+                "trend": partial(risk.trend_answer, renderer=self.renderer),
+                "chart": partial(charts.answer, renderer=self.renderer),
+                "export": partial(files.answer, renderer=self.renderer)}.get(intent)
         if view is not None:
             return view(self.store, self.catalogs, ctx, u)
         handler: Callable[[Ctx, Understanding], list[Reply]] | None = {

@@ -15,6 +15,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "missing": frozenset({"reporter", "chief", "coordinator", "admin"}),
     "deadlines": frozenset({"reporter", "chief", "coordinator", "admin"}),
     "criteria": frozenset({"reporter", "chief", "coordinator", "admin"}),
+    # chiefs' views (issue 14); what each shows is narrowed by units_in_scope (a reporter: their own unit)
+    "risk": frozenset({"reporter", "chief", "coordinator", "admin"}),
+    "trend": frozenset({"reporter", "chief", "coordinator", "admin"}),
+    "chart": frozenset({"reporter", "chief", "coordinator", "admin"}),
+    "export": frozenset({"reporter", "chief", "coordinator", "admin"}),
     "invite": frozenset({"admin"}),
     "mute": frozenset({"reporter", "chief", "coordinator", "admin"}),
     "unmute": frozenset({"reporter", "chief", "coordinator", "admin"}),

@@ -5,12 +5,16 @@ Records are plain frozen dataclasses so handlers never see a database row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scoring.thaidate import BANGKOK
+
+if TYPE_CHECKING:  # the view model (views/appraisal.py imports this module)
+    from .views.appraisal import Book, RankRow, Sheet, Trend
 
 ROLES = ("reporter", "chief", "coordinator", "admin")
 
@@ -193,6 +197,18 @@ class Store(Protocol):
     def get_state(self, chat_key: str) -> dict[str, Any] | None: ...
     def set_state(self, chat_key: str, state: dict[str, Any] | None) -> None: ...
     def set_reminders(self, person_id: int, mode: str, until: datetime | None = None) -> None: ...
+
+
+class Renderer(Protocol):
+    """Draws the appraisal views (views/appraisal.py's dataclasses) as files: PNG charts, the official Excel
+    form, the PDF to sign. bot/exports/renderer.py implements it; a Conversation without one answers in
+    text only and says files are not available there."""
+
+    def ranking_chart(self, rows: Sequence[RankRow], title: str, bands: Sequence[tuple[str, Decimal]]) -> bytes: ...
+    def levels_chart(self, sheet: Sheet) -> bytes: ...
+    def trend_chart(self, trend: Trend) -> bytes: ...
+    def workbook(self, book: Book) -> bytes: ...
+    def appraisal_pdf(self, sheets: list[Sheet]) -> bytes: ...
 
 
 Clock = Callable[[], datetime]

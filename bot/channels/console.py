@@ -24,7 +24,7 @@ from scoring.thaidate import BANGKOK
 
 class ConsoleChat:
     def __init__(self, store: Store, conversation: Conversation, user: int, today: date | None = None,
-                 out: TextIO | None = None, clock: Clock | None = None):
+                 out: TextIO | None = None, clock: Clock | None = None, files_dir: Path | None = None):
         self.store = store
         self.conversation = conversation
         self.user = user
@@ -33,6 +33,7 @@ class ConsoleChat:
         self.clock: Clock = clock or system_clock
         self.choices: tuple[Choice, ...] = ()
         self.counter = 0
+        self.files_dir = files_dir  # charts and files the bot sends are written here (kpibot chat: var/chat)
 
     def now(self) -> datetime:
         current = self.clock()
@@ -105,15 +106,26 @@ class ConsoleChat:
     def show(self, reply: Reply) -> None:
         self.print(f"kpibot: {reply.text}")
         if reply.image is not None:
-            self.print(f"        [รูปภาพ {reply.image_name or ''} {len(reply.image):,} ไบต์]")
+            self.print(f"        [รูปภาพ {self.keep(reply.image, reply.image_name, 'png')} {len(reply.image):,} ไบต์]")
         if reply.document is not None:
-            self.print(f"        [เอกสาร {reply.document_name or ''} {len(reply.document):,} ไบต์]")
+            self.print(f"        [เอกสาร {self.keep(reply.document, reply.document_name, 'bin')} "
+                       f"{len(reply.document):,} ไบต์]")
         if reply.choices:
             self.choices = reply.choices
             for i, c in enumerate(reply.choices, 1):
                 self.print(f"        {i}) {c.label}")
         elif reply.text:
             self.choices = ()
+
+    def keep(self, data: bytes, name: str | None, ext: str) -> str:
+        """Write a file the bot sent under ``files_dir`` and give its path (just the name without one)."""
+        name = Path(name or f"file-{self.counter}.{ext}").name
+        if self.files_dir is None:
+            return name
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / name
+        path.write_bytes(data)
+        return str(path)
 
     def run(self, lines: Iterable[str] | None = None, interactive: bool | None = None) -> int:
         interactive = sys.stdin.isatty() if interactive is None else interactive

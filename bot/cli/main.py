@@ -378,6 +378,7 @@ def _today(text: str | None) -> date | None:
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.channels.console import ConsoleChat
     from bot.cli.demo import describe, first_officer
+    from bot.exports.renderer import ExportRenderer
     from bot.store.health import check_storage
     from handlers.conversation import Conversation
     from handlers.nlu import warm_up
@@ -390,7 +391,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
         _out(describe(store))
     warm_up()
     user = args.user if args.user is not None else first_officer(store)
-    chat = ConsoleChat(store, Conversation(store, load_all()), user, _today(args.today))
+    chat = ConsoleChat(store, Conversation(store, load_all(), ExportRenderer()), user, _today(args.today),
+                       files_dir=conf.var / "chat")
     try:
         return chat.run()
     finally:

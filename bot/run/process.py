@@ -187,13 +187,14 @@ class ConversationProcess:
 # -- the child -------------------------------------------------------------------------------------
 def _child_main(conn: Connection, spec: WorkerSpec, catalogs: dict[str, Catalog]) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s [conversation] %(message)s")
+    from bot.exports.renderer import ExportRenderer
     from bot.store.sqlite import SqliteStore
     from handlers.conversation import Conversation
     from handlers.nlu import warm_up
 
     warm_up()
     store = SqliteStore(Path(spec.db), Path(spec.evidence_dir))
-    conversation = Conversation(store, catalogs)
+    conversation = Conversation(store, catalogs, ExportRenderer())
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
     def receive() -> None:  # keeps the pipe drained, so the parent's send never waits on our handling

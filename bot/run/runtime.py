@@ -13,12 +13,14 @@ threads contending for the GIL, and was removed unused.)
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.channels.base import Channel, PushResult  # noqa: F401 - PushResult: re-exported for the engine
+from bot.exports.renderer import ExportRenderer
 from bot.run.process import ConversationProcess, WorkerSpec
 from bot.store.sqlite import SqliteStore
 from handlers import audience
@@ -37,7 +39,7 @@ class Runtime:
                  worker: WorkerSpec | None = None):
         self.catalogs = catalogs
         self.store: SqliteStore = store_factory()
-        self.conversation = Conversation(self.store, catalogs)
+        self.conversation = Conversation(self.store, catalogs, ExportRenderer())
         self.channels: dict[str, Channel] = {}
         self.worker = ConversationProcess(worker, catalogs) if worker is not None else None
 
@@ -65,8 +67,6 @@ class Runtime:
         if self.worker is not None:
             await self.worker.start()
             return
-        import asyncio
-
         from handlers.nlu import warm_up
 
         await asyncio.get_running_loop().run_in_executor(None, warm_up)
@@ -92,6 +92,14 @@ class Runtime:
 
     async def forget_events(self, channel: str, before: datetime) -> int:
         return self.store.forget_events(channel, before)
+
+    # Telegram's handled updates (bot/channels/telegram/channel.py's ``UpdatesHost``)
+    async def seen_events(self, channel: str, event_ids: Sequence[str]) -> set[str]:
+        return self.store.seen_events(channel, event_ids)
+
+    async def record_events(self, channel: str, event_ids: Sequence[str], now: datetime) -> int:
+        """A batch of handled update ids in one commit, its fsync off the loop (the store is lock-guarded)."""
+        return await asyncio.to_thread(self.store.record_events, channel, event_ids, now)
 
     async def notify_admins(self, text: str, key: str, now: datetime, stage: str = "notice") -> int:
         """handlers/audience.py picks who and where; reminder_log keeps it once per admin, key and stage."""

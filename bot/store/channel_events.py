@@ -1,5 +1,6 @@
-"""Webhook events already seen (table ``channel_events``): LINE redelivers an event it thinks was lost,
-and the channel must not handle it twice. The store's methods the channels reach through the runtime.
+"""Webhook events and updates already handled (table ``channel_events``): LINE redelivers an event it
+thinks was lost, Telegram an update whose offset was not confirmed, and the channel must not handle it
+twice. The store's methods the channels reach through the runtime.
 
 ``SqliteStore`` inherits ``ChannelEventsStore``; the methods use its connection and transactions.
 Guarantees: ``first_delivery`` is one ``INSERT OR IGNORE`` statement, committed on its own (autocommit: a
@@ -7,10 +8,16 @@ single statement is its own transaction, so no BEGIN/COMMIT round trips on the p
 ``batch()`` it joins that transaction), True only for the first writer of an id (two processes may race:
 one wins); ``forget_events`` drops ids older
 than a moment. Times are stored as ISO strings with their offset.
+
+Telegram (bot/channels/telegram/channel.py) records an update only after it was handled and answered,
+many at once: ``record_events`` writes a batch in one transaction (one fsync under ``synchronous=FULL``,
+however many updates finished meanwhile), and ``seen_events`` asks which of a fetched batch were recorded
+before (by a process that was then killed before confirming them to Telegram).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -38,3 +45,29 @@ class ChannelEventsStore:
         with self._write():
             return self.db.execute("DELETE FROM channel_events WHERE channel = ? AND seen_at < ?",
                                    [channel, before.isoformat()]).rowcount
+
+    def seen_events(self, channel: str, event_ids: Sequence[str]) -> set[str]:
+        """Which of ``event_ids`` are recorded for ``channel`` (a read, no write)."""
+        seen: set[str] = set()
+        ids = list(dict.fromkeys(event_ids))
+        with self._lock:
+            for start in range(0, len(ids), 500):  # SQLite's bound on parameters per statement
+                chunk = ids[start:start + 500]
+                marks = ", ".join("?" * len(chunk))
+                rows = self.db.conn.execute(
+                    f"SELECT event_id FROM channel_events WHERE channel = ? AND event_id IN ({marks})",
+                    [channel, *chunk])
+                seen.update(row[0] for row in rows)
+        return seen
+
+    def record_events(self, channel: str, event_ids: Sequence[str], now: datetime) -> int:
+        """Record many ids in one transaction (idempotent: ids already there are left alone); how many
+        were new. Returns after the commit."""
+        if not event_ids:
+            return 0
+        with self._write():
+            before = self.db.conn.total_changes
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO channel_events (channel, event_id, seen_at) VALUES (?, ?, ?)",
+                [(channel, event_id, now.isoformat()) for event_id in event_ids])
+            return self.db.conn.total_changes - before

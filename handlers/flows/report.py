@@ -9,6 +9,8 @@ States and transitions (stored per chat, see handlers.flows; `STEPS` maps each s
                                                           (ยืนยันทั้งหมด: the queue of the same message too)
   cancel (ยกเลิก, /cancel, ไม่) at any state ─▶ no state, nothing stored.
 A flagged figure needs a second ยืนยัน; the submission is acknowledged only after the store committed it.
+ยืนยัน again on a card already saved answers "บันทึกแล้วค่ะ (ฉบับที่ N)" (`saved_card`); the same figures
+confirmed again are "ค่าเดิม": no new version.
 Another command while a state waits (None from a step) leaves the state and is answered as usual.
 """
 
@@ -618,6 +620,19 @@ class Report:
             saved_ok = bool(more) and not more[0].text.startswith("ยังไม่ได้บันทึก")
             state = follow
         return replies
+
+    def saved_card(self, ctx: Ctx) -> list[Reply] | None:
+        """ยืนยัน pressed again on a card already saved (its answer lost, or the press delivered twice after a
+        crash): the version stored, on the card; None when this card saved nothing (read afresh)."""
+        msg = ctx.msg
+        if msg.choice not in (CONFIRM, "okall") or not msg.message_id:
+            return None
+        sub = self.store.last_submission_by(ctx.person.id)
+        if sub is None or sub.channel != msg.channel or sub.message_id != msg.message_id:
+            return None
+        slot = ctx.slot(f"{sub.catalog_id}/{sub.kpi_id}")
+        what = f"{slot.short} {texts.period_th(sub.period)}" if slot else texts.period_th(sub.period)
+        return [Reply(f"บันทึกแล้วค่ะ (ฉบับที่ {sub.version}): {what} {texts.level_th(sub.level)}", edit=True)]
 
     # -- the steps (see STEPS at the bottom) ----------------------------------------------------
     def picked(self, ctx: Ctx, state: dict[str, Any], choice: str | None, text: str) -> list[Reply] | None:

@@ -2,7 +2,11 @@
 
 Which card a message gets: "all units" (the understanding's note, nlu.intents.ALL_UNITS) gives the
 overview; a unit named gives that unit's card (if in the sender's scope); a coordinator's own score is
-their KPIs across their units; a province with no agreements of its own shows the overview.
+their KPIs across their units. A unit with child units (a province) answers "คะแนนปัจจุบัน" with the
+province at a glance: its children ranked (views/appraisal.ranking: team and individual apart, each with
+its band, KPIs unreported, change since the end of last month), then its own agreements as their own card.
+A parent is never ranked among its children, in the overview either: the overview is one ranking per
+parent unit in scope (an admin sees each province's districts, the provinces under a department, ...).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from ..messages import Reply
 from ..nlu import Understanding
 from ..permissions import allowed, can_act_for, kpi_groups, units_in_scope
 from ..ports import Store, Unit
+from .appraisal import RankRow, ranking
 
 
 def wants_overview(u: Understanding) -> bool:
@@ -43,16 +48,62 @@ def answer(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx, u: Understan
         return [coordinator_view(store, catalogs, ctx, visible)]
     if not can_act_for(store, ctx.person, target, "score"):
         return [not_allowed(ctx.person, "score")]
-    if target.kind == "province" and not store.agreements(target.id, ctx.today):
-        return [overview(store, catalogs, ctx.today, visible)]
+    rows = ranking(store, catalogs, target, ctx.today) if allowed(ctx.person, "overview") else []
+    if rows:  # the province at a glance: its children first, then its own agreements as their own card
+        glance = Reply("\n".join(ranking_lines(target, rows, ctx.today)))
+        if not store.agreements(target.id, ctx.today):
+            return [glance]
+        return [glance, unit_card(store, catalogs, target, ctx.today, own=True)]
     return [unit_card(store, catalogs, target, ctx.today)]
 
 
-def unit_card(store: Store, catalogs: Mapping[str, Catalog], unit: Unit, today: date) -> Reply:
+def target_unit(store: Store, ctx: Ctx, u: Understanding, intent: str) -> Unit | Reply:
+    """The unit a message is about: the one named (if the sender may see it for ``intent``), else the
+    sender's own; a Reply saying why not otherwise."""
+    if not u.unit:
+        return ctx.unit
+    match = next((x for x in units_in_scope(store, ctx.person) if x.name == u.unit), None)
+    if match is None or not can_act_for(store, ctx.person, match, intent):
+        return Reply(f"ขออภัยค่ะ ท่านไม่มีสิทธิ์ดูข้อมูลของ {u.unit}")
+    return match
+
+
+def change_th(change: Decimal | None) -> str:
+    """"▲ 2.50" / "▼ 1.00" / "เท่าเดิม" against the end of last month ("" when there was no figure then)."""
+    if change is None:
+        return ""
+    if change == 0:
+        return "เท่าเดิม"
+    return f"{'▲' if change > 0 else '▼'} {texts.score(abs(change))}"
+
+
+def rank_line(i: int, row: RankRow) -> list[str]:
+    """Two short lines a unit: "1. กาบัง · ค้าง 3" then "   ทีม 58.00 ระดับ… ▲ 2.50 · บุคคล 61.00 ระดับ…"."""
+    head = f"{i}. {row.unit}" + (f" · ค้าง {row.missing:,}" if row.missing else " · ส่งครบ")
+    parts = []
+    if row.team is not None:
+        parts.append(" ".join(x for x in (f"ทีม {texts.score(row.team)} {row.team_band}", change_th(row.change)) if x))
+    if row.individual is not None:
+        parts.append(f"บุคคล {texts.score(row.individual)} {row.individual_band}")
+    return [head, "   " + " · ".join(parts)]
+
+
+def ranking_lines(parent: Unit, rows: list[RankRow], today: date) -> list[str]:
+    kind = {"province": "จังหวัด", "district": "อำเภอ"}.get(parent.kind, "")
+    lines = [f"ภาพรวมคะแนน {kind}{parent.name} (ณ {texts.day_th(today)})",
+             "เรียงตามคะแนนรายทีม รายทีมและรายบุคคลแยกกัน · ▲▼ เทียบสิ้นเดือนก่อน · ค้าง = ตัวชี้วัดที่ยังไม่รายงาน"]
+    for i, row in enumerate(rows, 1):
+        lines += rank_line(i, row)
+    return lines
+
+
+def unit_card(store: Store, catalogs: Mapping[str, Catalog], unit: Unit, today: date, own: bool = False) -> Reply:
+    """A unit's card; ``own``: a province's own agreements under its districts' ranking, titled as such."""
     score = unit_score(store, catalogs, unit, today)
     if not score.totals:
         return Reply(f"{unit.name}: ยังไม่มีข้อตกลงตัวชี้วัดในรอบนี้ค่ะ")
-    lines = [f"คะแนนปัจจุบัน {unit.name} (ณ {texts.day_th(today)})"]
+    title = "ข้อตกลงของจังหวัดเอง" if own and unit.kind == "province" else "ข้อตกลงของหน่วยงานเอง" if own else ""
+    lines = [f"คะแนนปัจจุบัน {unit.name}" + (f" · {title}" if title else "") + f" (ณ {texts.day_th(today)})"]
     for catalog, result in score.totals:
         set_name = {"team": "รายทีม", "individual": "รายบุคคล"}.get(catalog.set, catalog.set)
         lines.append(f"— ตัวชี้วัด{set_name} —")
@@ -65,22 +116,18 @@ def unit_card(store: Store, catalogs: Mapping[str, Catalog], unit: Unit, today: 
 
 
 def overview(store: Store, catalogs: Mapping[str, Catalog], today: date, visible: list[Unit]) -> Reply:
-    rows = []
-    for unit in visible:
-        score = unit_score(store, catalogs, unit, today)
-        if not score.totals:
-            continue
-        points = sum((t.score100 for _, t in score.totals), Decimal(0)) / len(score.totals)
-        missing = sum(len(t.missing) for _, t in score.totals)
-        rows.append((points, unit.name, missing))
-    if not rows:
+    """One ranking per parent unit in scope, of its children in scope: never a parent among its children."""
+    seen = {x.id for x in visible}
+    sections: list[str] = []
+    for parent in visible:
+        rows = [r for r in ranking(store, catalogs, parent, today)]
+        names = {c.name for c in store.units(parent=parent.id) if c.id in seen}
+        rows = [r for r in rows if r.unit in names]
+        if rows:
+            sections.append("\n".join(ranking_lines(parent, rows, today)))
+    if not sections:
         return Reply("ยังไม่มีหน่วยงานที่มีข้อตกลงตัวชี้วัดในรอบนี้ค่ะ")
-    rows.sort(key=lambda r: (-r[0], r[1]))
-    lines = [f"ภาพรวมคะแนน (ณ {texts.day_th(today)}) เฉลี่ยรายทีมและรายบุคคล เรียงจากมากไปน้อย"]
-    for i, (points, name, missing) in enumerate(rows, 1):
-        note = f" · ค้าง {missing}" if missing else ""
-        lines.append(f"{i}. {name} {texts.score(points)}{note}")
-    return Reply("\n".join(lines))
+    return Reply("\n\n".join(sections))
 
 
 def coordinator_view(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx, visible: list[Unit]) -> Reply:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,11 @@ def test_console_sends_a_file_as_evidence(tmp_path):
     pdf.write_bytes(b"%PDF-1.4\n% kpibot test\n")
     out = chat(tmp_path, [f"/file {pdf} หลักฐาน ตชว.1 เบิกจ่าย"], "--user", "6")
     assert "เก็บหลักฐาน 1 ไฟล์" in out
+
+
+def test_console_writes_a_chart_under_var_and_prints_its_path(tmp_path):
+    out = chat(tmp_path, ["กราฟ"], "--user", "9")
+    match = re.search(r"\[รูปภาพ (\S+\.png) [\d,]+ ไบต์\]", out)
+    assert match, out
+    path = Path(match[1])
+    assert path.is_relative_to(tmp_path / "var") and path.read_bytes()[:4] == b"\x89PNG"

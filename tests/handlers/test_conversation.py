@@ -135,8 +135,11 @@ def test_chief_sees_any_district_and_a_ranked_overview(chat, store):
     assert "คะแนนปัจจุบัน กาบัง" in chat.text(PROVINCE_CHIEF, "คะแนน กาบัง")
     overview = chat.text(PROVINCE_CHIEF, "คะแนนทุกอำเภอ").splitlines()
     ranked = [line for line in overview if line[:2] in ("1.", "2.")]
-    # the mean of the team (50 %) and individual sets: กาบัง (250 + 0) / 5 / 2, เมืองยะลา (50 + 0) / 5 / 2
-    assert ranked[0].startswith("1. กาบัง 25.00") and ranked[1].startswith("2. เมืองยะลา 5.00")
+    # team and individual apart, never averaged (issue 14): กาบัง 250 / 5, เมืองยะลา 50 / 5; the province not ranked
+    assert ranked[0].startswith("1. กาบัง") and ranked[1].startswith("2. เมืองยะลา")
+    assert overview[overview.index(ranked[0]) + 1].strip().startswith("ทีม 50.00")
+    assert overview[overview.index(ranked[1]) + 1].strip().startswith("ทีม 10.00")
+    assert not any(line.startswith(("9.", "10.")) for line in overview)
 
 
 def test_missing_for_a_reporter_and_for_a_coordinator(chat, store):
@@ -145,7 +148,9 @@ def test_missing_for_a_reporter_and_for_a_coordinator(chat, store):
     chat.say(MUEANG_OFFICER, "รายงาน ตชว.1 เบิกจ่าย 100%")
     chat.say(MUEANG_OFFICER, "ยืนยัน")
     theirs = chat.text(COORD_PRASAN, "ยังไม่ส่ง")
-    assert "เบตง · ตชว.1 เบิกจ่าย" in theirs and "เมืองยะลา · ตชว.1 เบิกจ่าย" not in theirs
+    betong = theirs[theirs.index("▸ เบตง"):].split("▸")[1]
+    mueang = theirs[theirs.index("▸ เมืองยะลา"):].split("▸")[1] if "▸ เมืองยะลา" in theirs else ""
+    assert "ตชว.1 เบิกจ่าย" in betong and "ตชว.1 เบิกจ่าย" not in mueang
     assert "นวัตวิถี" not in theirs  # not the coordinator's group (ส่งเสริม)
 
 

@@ -14,6 +14,11 @@ MESSAGES = {
     "overview": ("คะแนนทุกอำเภอ", ()),
     "missing": ("ยังไม่ส่ง", ()),
     "deadlines": ("กำหนดส่ง", ()),
+    "risk": ("ตัวชี้วัดไหนเสี่ยง", ()),
+    "trend": ("แนวโน้ม ตชว.1", ()),
+    "chart": ("กราฟ", ()),
+    "export": ("ขอไฟล์ excel", ()),
+    "export_other": ("ขอ pdf เบตง", ()),
     "invite": ("เชิญ พัฒนากร เบตง", ()),
     "undo": ("ยกเลิกรายการล่าสุด", ()),
     "mute": ("ปิดการเตือน", ()),
@@ -21,8 +26,8 @@ MESSAGES = {
 }
 ALL = set(MESSAGES)
 ALLOWED = {
-    MUEANG_OFFICER: ALL - {"score_other", "overview", "invite"},
-    MUEANG_CHIEF: ALL - {"score_other", "invite"},  # a district chief: own district only
+    MUEANG_OFFICER: ALL - {"score_other", "overview", "invite", "export_other"},
+    MUEANG_CHIEF: ALL - {"score_other", "invite", "export_other"},  # a district chief: own district only
     PROVINCE_CHIEF: ALL - {"invite"},
     COORD_PRASAN: ALL - {"report", "evidence", "undo", "invite"},
     ADMIN: ALL,

@@ -15,6 +15,31 @@ there (the conversation refuses), and their cards' buttons carry their id: anoth
 Sending keeps to Telegram's limits: `PacedRateLimiter` = PTB's AIORateLimiter (30 messages/s
 overall, 20/min per group, retries after a 429 waiting `retry_after`) plus about 1 message/s per
 private chat (bursts of 3).
+
+Handled before confirmed (issue 13). PTB's `Updater.start_polling` confirms a batch of updates with the
+offset of its next `getUpdates`, which it sends as soon as the batch is queued, before the updates are
+handled: a kill then loses them for good. So we poll ourselves, still through PTB (`Bot.get_updates`,
+real HTTP, our transport), and keep PTB's Application for the bot, its rate limiter, the per-person
+update order (`PerPersonUpdateProcessor`) and the JobQueue. Chosen over patching PTB's Updater (its
+offset handling is private) or handling each batch to the end before the next poll (one slow update
+would hold up everyone). For every update, in this order:
+  1. fetched; the ids a killed predecessor had already recorded (`seen_events`) are skipped;
+  2. handled (the conversation commits its effect) and answered (the Bot API calls made);
+  3. its id recorded in the store (`record_events`, table channel_events, key "update:<id>"): ids that
+     finished meanwhile go in one transaction, one fsync for all of them, its wait off the event loop;
+  4. confirmed to Telegram by the next `getUpdates(offset=lowest id not yet recorded)`. While updates are in
+     hand that offset returns them again (Telegram cannot skip one): they are known and left alone, and
+     the loop polls without waiting, at each recorded batch or every `BUSY_POLL` seconds, so others'
+     updates are not held up by a slow one.
+A kill before 3 leaves the update unconfirmed: Telegram delivers it again and it is handled again; the
+conversation makes that safe where it matters (a repeated ยืนยัน answers "บันทึกแล้วค่ะ (ฉบับที่ N)", the
+same figures again are "ค่าเดิม", never a second version; a card is sent again). A kill after 3 leaves it
+recorded: delivered again, it is skipped, so nobody is answered twice. `stop` finishes the updates in
+hand, records them and confirms with one last `getUpdates`. The webhook follows the same steps and
+answers Telegram's POST only after 3 (a non-2xx or no answer makes Telegram post the update again).
+The record and the effect are two commits, not one (the conversation may run in its own process, with
+its own connection): between them a kill makes the update be handled twice, which the conversation's
+idempotency covers for reports and confirms, not for every command (an "undo" could walk back twice).
 """
 
 from __future__ import annotations
@@ -28,10 +53,11 @@ import mimetypes
 import os
 import secrets
 import signal
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol, cast
 from urllib.parse import urlparse
 
 from aiohttp import web
@@ -46,7 +72,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -77,6 +103,12 @@ KEPT_MIME = ("image/", "application/pdf")
 KEPT_EXT = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".tif", ".tiff", ".pdf"})
 SEND_ENDPOINTS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage",
                             "forwardMessage"})
+
+BUSY_POLL = 0.25  # seconds between two polls while updates are in hand (each returns them again)
+STOP_GRACE = 20.0  # seconds `stop` waits for the updates in hand before leaving them unconfirmed
+KEEP_HANDLED = timedelta(days=2)  # handled ids kept: Telegram holds unconfirmed updates 24 h, and after a
+# week without updates it may restart its ids anywhere, so none may be kept that long
+FORGET_EVERY = 3600.0  # seconds between two clean-ups of old handled ids
 
 APOLOGY = "ขออภัยค่ะ ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง"
 TOO_LARGE = "ไฟล์ใหญ่เกิน 20 MB ค่ะ Telegram ให้บอทรับได้ไม่เกิน 20 MB กรุณาย่อขนาดหรือส่งเป็นรูปภาพแทนค่ะ"
@@ -227,6 +259,23 @@ class _Push:
 _PUSH: contextvars.ContextVar[_Push | None] = contextvars.ContextVar("kpibot_telegram_push", default=None)
 
 
+# -- handled updates ------------------------------------------------------------------------
+class UpdatesHost(Host, Protocol):
+    """What the channel asks of the running bot beyond `Host` (bot/run/runtime.py's Runtime has it): the
+    store's record of handled updates (bot/store/channel_events.py)."""
+
+    async def seen_events(self, channel: str, event_ids: Sequence[str]) -> set[str]:
+        """Which of these ids were recorded as handled."""
+
+    async def record_events(self, channel: str, event_ids: Sequence[str], now: datetime) -> int:
+        """Record these ids as handled, in one commit; returns after it."""
+
+
+def update_key(update_id: int) -> str:
+    """An update's id as recorded in channel_events."""
+    return f"update:{update_id}"
+
+
 # -- the channel --------------------------------------------------------------------------------
 @dataclass
 class _Target:
@@ -262,6 +311,16 @@ class TelegramChannel:
         self.webhook_port: int | None = None
         self._webhook_runner: web.AppRunner | None = None
         self._started = False
+        # handled before confirmed (module docstring): ids fetched and not yet recorded -> their task
+        self._open: dict[int, asyncio.Task[None]] = {}
+        self._finished: list[int] = []  # handled and answered, waiting for the recorder
+        self._recorded_waiters: dict[int, asyncio.Future[None]] = {}  # webhook posts waiting for their record
+        self._next_offset = 0  # one past the highest update id fetched
+        self._wake_recorder = asyncio.Event()
+        self._progress = asyncio.Event()  # set after each recorded batch
+        self._poller: asyncio.Task[None] | None = None
+        self._recorder: asyncio.Task[None] | None = None
+        self._last_forget = 0.0
 
     def _build(self) -> Application:
         s = self.settings
@@ -296,24 +355,60 @@ class TelegramChannel:
                 log.warning("setMyCommands failed: %s", exc)
         await app.start()
         allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
+        await self._forget_old()
+        self._recorder = asyncio.create_task(self._record_loop(), name="telegram-recorder")
         if self.settings.webhook_url:
             await self._start_webhook(allowed)
         else:
-            await app.updater.start_polling(poll_interval=0.0, timeout=self.settings.poll_timeout,
-                                            allowed_updates=allowed, drop_pending_updates=False)
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self._poller = asyncio.create_task(self._poll(allowed), name="telegram-poll")
         self._started = True
         self.runtime.channels[CHANNEL] = self
         log.info("telegram: @%s running (%s)", self.username, "webhook" if self.settings.webhook_url else "polling")
 
     async def stop(self) -> None:
-        """Stop fetching (the last getUpdates confirms what was fetched), finish the updates in hand,
-        then shut down; nothing is left running."""
+        """Stop fetching, finish the updates in hand (up to STOP_GRACE seconds), record them, confirm
+        them with one last getUpdates, then shut down; nothing is left running. An update not finished
+        in time is left unconfirmed: the next start handles it."""
         app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        await _cancelled(self._poller)
+        self._poller = None
         if self._webhook_runner is not None:
             await self._webhook_runner.cleanup()
             self._webhook_runner = None
+        if self._open:
+            _done, late = await asyncio.wait(list(self._open.values()), timeout=STOP_GRACE)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await _cancelled(self._recorder)
+        self._recorder = None
+        await self._record_finished()
+        if not self.settings.webhook_url and self._next_offset:
+            offset = min(self._open, default=self._next_offset)
+            try:  # confirms every update before `offset`: all of them recorded
+                await self.bot.get_updates(offset=offset, timeout=0, allowed_updates=[Update.MESSAGE,
+                                                                                       Update.CALLBACK_QUERY])
+            except TelegramError as exc:  # they stay unconfirmed: recorded, so skipped when delivered again
+                log.warning("telegram: the last getUpdates failed (%s)", exc)
+        await self._halt(app)
+
+    async def abort(self) -> None:
+        """What a kill leaves behind, for tests: stop at once; nothing more is recorded or confirmed."""
+        for task in (self._poller, self._recorder, *self._open.values()):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(t for t in (self._poller, self._recorder, *self._open.values()) if t is not None),
+                             return_exceptions=True)
+        self._poller = self._recorder = None
+        self._open.clear()
+        self._finished.clear()
+        if self._webhook_runner is not None:
+            await self._webhook_runner.cleanup()
+            self._webhook_runner = None
+        await self._halt(self.application)
+
+    async def _halt(self, app: Application) -> None:
         if app.running:
             await app.stop()  # processes the updates already queued
         await app.shutdown()
@@ -346,11 +441,106 @@ class TelegramChannel:
         except Exception:  # a malformed body: tell the sender, keep running
             log.warning("webhook: unreadable update body")
             return web.Response(status=400, text="bad update")
-        await self.application.update_queue.put(update)
-        return web.Response(text="ok")
+        await self._take_posted(update)
+        return web.Response(text="ok")  # only now: the update was handled, answered and recorded
+
+    # -- handled before confirmed (module docstring) ----------------------------------------------
+    async def _poll(self, allowed: list[str]) -> None:
+        """Our getUpdates loop: the offset confirms only the updates already recorded."""
+        host = cast(UpdatesHost, self.runtime)
+        backoff = 0.5
+        while True:
+            offset = min(self._open, default=self._next_offset)
+            busy = bool(self._open)
+            self._progress.clear()
+            try:
+                updates = await self.bot.get_updates(offset=offset or None, allowed_updates=allowed,
+                                                     timeout=0 if busy else self.settings.poll_timeout)
+            except InvalidToken:
+                log.error("telegram: the Bot API refused the token; polling stopped")
+                raise
+            except TelegramError as exc:  # a network error, a 5xx, a 409 (a webhook or another poller)
+                log.warning("telegram: getUpdates failed (%s); again in %.1f s", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 0.5
+            fresh = [u for u in updates if u.update_id >= self._next_offset]
+            if fresh:
+                self._next_offset = max(u.update_id for u in fresh) + 1
+                handled = await host.seen_events(CHANNEL, [update_key(u.update_id) for u in fresh])
+                for update in fresh:
+                    if update_key(update.update_id) in handled:
+                        log.info("telegram: update %s was handled before a restart: not again", update.update_id)
+                        continue
+                    self._open[update.update_id] = asyncio.create_task(self._take(update))
+            elif busy:  # only updates in hand came back: poll again when some are recorded
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._progress.wait(), BUSY_POLL)
+            if time.monotonic() - self._last_forget > FORGET_EVERY:
+                await self._forget_old()
+
+    async def _take(self, update: Update) -> None:
+        """Handle and answer one update (in its person's order), then hand it to the recorder."""
+        await self.application.update_processor.process_update(update, self._handle(update))
+        self._finished.append(update.update_id)
+        self._wake_recorder.set()
+
+    async def _take_posted(self, update: Update) -> None:
+        """A webhook post: handled once (a repeated post waits for the first), returns once recorded."""
+        if update.update_id in self._open:
+            await asyncio.shield(self._open[update.update_id])
+        elif update_key(update.update_id) in await cast(UpdatesHost, self.runtime).seen_events(
+                CHANNEL, [update_key(update.update_id)]):
+            return
+        else:
+            loop = asyncio.get_running_loop()
+            recorded = self._recorded_waiters.setdefault(update.update_id, loop.create_future())
+            self._open[update.update_id] = task = asyncio.create_task(self._take(update))
+            await asyncio.shield(task)
+            await asyncio.shield(recorded)
+
+    async def _record_loop(self) -> None:
+        """Group commit: every id finished since the last commit, in one."""
+        while True:
+            await self._wake_recorder.wait()
+            self._wake_recorder.clear()
+            try:
+                await self._record_finished()
+            except Exception:  # e.g. a read-only store: the updates stay unconfirmed, tried again
+                log.exception("telegram: could not record handled updates")
+                await asyncio.sleep(1.0)
+                self._wake_recorder.set()
+
+    async def _record_finished(self) -> None:
+        ids, self._finished = self._finished, []
+        if not ids:
+            return
+        try:
+            await cast(UpdatesHost, self.runtime).record_events(CHANNEL, [update_key(i) for i in ids], self.clock())
+        except BaseException:
+            self._finished[:0] = ids
+            raise
+        for update_id in ids:
+            self._open.pop(update_id, None)
+            waiter = self._recorded_waiters.pop(update_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        self._progress.set()
+
+    async def _forget_old(self) -> None:
+        self._last_forget = time.monotonic()
+        try:
+            await self.runtime.forget_events(CHANNEL, self.clock() - KEEP_HANDLED)
+        except Exception:
+            log.exception("telegram: could not drop old handled update ids")
 
     # -- updates -------------------------------------------------------------------------------
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB's handler (an update put on the Application's queue); ours come through `_take`."""
+        await self._handle(update)
+
+    async def _handle(self, update: Update) -> None:
         try:
             if update.callback_query is not None:
                 await self._on_callback(update)
@@ -616,6 +806,14 @@ class TelegramChannel:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+async def _cancelled(task: asyncio.Task[Any] | None) -> None:
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
     """Choices as an inline keyboard: short ones side by side, longer ones one per row."""
     buttons = []
