@@ -52,9 +52,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "percent": PERCENT_UNITS,
 }
 _PAIR = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9_]*)\s*[=:：]\s*$")
+_PERCENT_END = re.compile(r"(?:%|เปอร์เซ็น\S*|เปอเซ็น\S*|เปอร์เซน\S*|เปอเซน\S*|percent)\s*$")
 _GENERIC = frozenset({"ร้อยละ", "จำนวน", "ของ", "การ", "ที่", "และ", "ได้", "ใน", "ทั้ง", "ปี", "ให้", "จาก"})
 # "X จาก Y", "X/Y", "Y ทั้งหมด": Y is the base (denominator) of the KPI's derived percent
-_BASE_BEFORE = re.compile(r"(?:จาก(?!การ)[^\d/]{0,30}|/\s*|(?:ทั้งหมด|ทั้งสิ้น|เป้าหมาย|เป้า)\s*[=:]?\s*)$")
+# (a source is no base: "ดึงจาก LM", "ข้อมูลจากระบบ", "มาจาก", "ดูจาก", "อ้างอิงจาก", "ตามข้อมูลจาก")
+_FROM = r"(?<!ดึง)(?<!ดู)(?<!ข้อมูล)(?<!มา)(?<!อ้างอิง)(?<!นำ)(?<!คัด)จาก(?!การ|ระบบ|โปรแกรม|ข้อมูล)"
+_BASE_BEFORE = re.compile(rf"(?:{_FROM}[^\d/]{{0,30}}|/\s*|(?:ทั้งหมด|ทั้งสิ้น|เป้าหมาย|เป้า)\s*[=:]?\s*)$")
 _PART_AFTER = re.compile(r"^\s*(?:\S{0,12}\s*)?(?:จาก|/(?:\s*\d|$))")  # "17/20": the part
 _PER_MONTH = re.compile(r"เดือนละ|ต่อเดือน|/เดือน|ต่อ\s*เดือน")
 _TOTAL_BEFORE = re.compile(r"(?:รวม|รวมเป็น|รวมทั้งสิ้น|ทั้งหมดรวม)\s*$")
@@ -229,6 +232,8 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         befores.append(before)
         afters.append(after.strip().split(" ")[0] if after.strip() else "")
         unit = unit_after(text, f.end)
+        if unit and f.value.percent and _PERCENT_END.search(text[f.start:f.end]):
+            unit = None  # "85% กลุ่มจดทะเบียน 100%": the percent has its unit; the word begins the next label
         last = idx + 1 == len(values)
         # in "ช่องทาง 3 โพสต์ 4" the word after 3 labels 4; it is 3's unit only when more follows it
         own_unit = unit is not None and (last or text[unit[1]:next_start].strip() != "" or not before.strip())
@@ -237,7 +242,7 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         own_units.append(unit[0] if unit else None)  # read as "1 ชิ้น 2 ช่องทาง": every word after is a unit
         role = None
         if _BASE_BEFORE.search(before[-40:]) or re.search(r"(?:^|\s)ฐาน(?!ข้อมูล)", before):
-            role = "base" if re.search(r"(?:จาก(?!การ)[^\d/]{0,30}|/\s*)$", before[-40:]) else "base_label"
+            role = "base" if re.search(rf"(?:{_FROM}[^\d/]{{0,30}}|/\s*)$", before[-40:]) else "base_label"
         elif _PART_AFTER.match(after) or (not last and re.match(r"^\s*/\s*$", after)):
             role = "part"  # "20/30", "20 จาก 30", "20 / 30 ครัวเรือน"
         roles.append(role)

@@ -23,7 +23,7 @@ from scoring.model import Kpi
 
 from . import intents as I
 from .answers import new_span
-from .dates import find_dates
+from .dates import DateMatch, find_dates
 from .inputs import Placement, input_named, named_inputs, place
 from .kpis import KpiRef, digit_aliases, find_number_refs, mentions, rank, set_hint_of
 from .measures import FAMILIES, compatible, family, noise, unit_after
@@ -82,6 +82,8 @@ _CODE_ANY = re.compile(r"(?<![A-Za-z0-9\-])(?P<code>(?=[A-Za-z0-9\-]*\d)(?=[A-Za
                        r"[A-Za-z0-9][A-Za-z0-9\-]{4,39})(?![A-Za-z0-9\-])")
 _DAYS = re.compile(r"(?<![\d.,])(?P<n>\d{1,4})\s*(?P<u>วัน|สัปดาห์|อาทิตย์|วีค|week|day|ชั่วโมง|ชม\.?)")
 _TOMORROW = re.compile(r"พรุ่งนี้|tomorrow")
+_NEXT_WEEK = re.compile(r"(?:สัปดาห์|อาทิตย์|วีค)\s*หน้า|next\s*week")
+_NEXT_MONTH = re.compile(r"เดือน\s*หน้า|next\s*month")
 
 
 def _mask(text: str, start: int, end: int) -> str:
@@ -132,9 +134,13 @@ def understand(
     period: str | None = None
     day: date | None = None
     dated = False  # a date was written ("ส่งผลวันที่ 15 ใช่ไหม" asks about a deadline)
-    for d in find_dates(work, today):
+    found_dates = find_dates(work, today)
+    for i, d in enumerate(found_dates):
         dated = True
-        base_date = bool(_BASE_DATE.search(work[max(0, d.start - 14):d.start]))
+        base_date = bool(_BASE_DATE.search(work[max(0, d.start - 14):d.start])) \
+            or bool(_COMPARED.search(work[max(0, d.start - 12):d.start])) \
+            or _in_range(work, found_dates, i) \
+            or (bool(_AS_OF.search(work[max(0, d.start - 6):d.start])) and bool(_NOW.search(work[d.end:])))
         if d.period and period is None and not base_date:
             period = d.period  # (not "ตั้งต้น ๑ ต.ค. ๖๔": the date of a base figure is no reporting period)
         if d.day and day is None:
@@ -174,6 +180,10 @@ def understand(
                 intent = "snooze"  # "งดเตือน 3 วัน", "ไม่ต้องเตือน 2 วัน": a pause with a length (alone: mute)
         elif _TOMORROW.search(work):
             days = 1
+        elif _NEXT_WEEK.search(raw):
+            days = 7  # "เลื่อนเตือนไปอาทิตย์หน้า"
+        elif _NEXT_MONTH.search(raw):
+            days = 30  # "ค่อยเตือนเดือนหน้า" (snooze is bounded to 30 days)
 
     # aliases written with digits ("ข้อ ๒๙"), then numbers
     work, alias_hits = digit_aliases(work, kpis)
@@ -328,7 +338,7 @@ def _bare(work: str, found: list[Found]) -> bool:
     rest = work
     for f in reversed(found):
         rest = rest[:f.start] + " " + rest[f.end:]
-    rest = re.sub(r"ลดลง|ลด|เหลือ|เพิ่มขึ้น|เพิ่ม|เป็น|ทำ|ได้|แล้ว|ผล|ยอด|ร้อยละ|เปอร์เซ็นต์|เดือนนี้|ครับ|ค่ะ|คะ|นะ|จ้า|=|:|ส่งตัวเลข|ตัวเลข|ตัวชี้วัด|ตชว"
+    rest = re.sub(r"ลดลง|ลด|เหลือ|เพิ่มขึ้น|เพิ่ม|เป็น|ทำ|ได้|แล้ว|ตอนนี้|ล่าสุด|ครบ|เผยแพร่|ลงสื่อ|ประชาสัมพันธ์|ปชส|สะสม|รวม|ผล|ยอด|ร้อยละ|เปอร์เซ็นต์|เดือนนี้|ครับ|ค่ะ|คะ|นะ|จ้า|=|:|ส่งตัวเลข|ตัวเลข|ตัวชี้วัด|ตชว"
                   r"|kpi|ทีม|บุคคล|ราย|" + "|".join(sorted((w for ws in FAMILIES.values() for w in ws), key=len,
                                                        reverse=True)), "", compact(rest))
     return len(rest) <= 6
@@ -337,6 +347,25 @@ def _bare(work: str, found: list[Found]) -> bool:
 _EITHER = re.compile(r"\d(?:หรือ|รึ)\d|ระดับ\d*(?:หรือ|รึ)")  # "ได้ระดับ 4 หรือ 5": a question
 _QUESTION = re.compile(r"เมื่อไหร่|เมื่อไร|หรือยัง|ไหม|มั้ย|มั๊ย|ป่าว|หรือเปล่า|รึเปล่า|เหรอ|หรอ|เท่าไหร่|เท่าไร|อะไร|ยังไง|อย่างไร|กี่"
                        r"|ทำไม|ไหน|บ้าง|ได้ไหม|หรือไม่|ใช่ไหม|how|what|when|\?")
+# "ลดลงจากเดือนก่อน", "ดีกว่าเดือนที่แล้ว", "เทียบกับ พ.ค.": the month compared with is no reporting period
+_COMPARED = re.compile(r"(?:จาก|กว่า|เทียบ(?:กับ)?|เมื่อเทียบกับ)\s*$")
+# "ณ 1 ต.ค. 64 = 1,284,600 บ. ปัจจุบันเหลือ 902,300 บ.": the dated figure is a snapshot, the report is of now
+_AS_OF = re.compile(r"ณ\s*(?:วันที่)?\s*$")
+_NOW = re.compile(r"ปัจจุบัน|ตอนนี้|ล่าสุด")
+_RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|ถึง|จนถึง)\s*$")
+
+
+def _in_range(text: str, dates: list[DateMatch], i: int) -> bool:
+    """A month of a range ("แผน เม.ย.-ก.ย.", "มิ.ย.–ส.ค."): a span is no single reporting period."""
+    d = dates[i]
+    if d.kind == "time":
+        return False
+    before = dates[i - 1] if i > 0 else None
+    after = dates[i + 1] if i + 1 < len(dates) else None
+    return (after is not None and after.kind != "time" and bool(_RANGE_JOIN.match(text[d.end:after.start]))) or \
+        (before is not None and before.kind != "time" and bool(_RANGE_JOIN.match(text[before.end:d.start])))
+
+
 _BASE_DATE = re.compile(r"(?:ตั้งต้น|ยอดตั้งต้น|ต้นปี(?:งบ)?|ฐาน(?:เดิม)?|ยอดยกมา|ยกมา)\s*(?:ณ)?\s*(?:วันที่)?\s*$")
 _DAY_ASKED = re.compile(r"วันที่\s*[\d๐-๙]{1,2}(?![\d๐-๙])")  # "ส่งผลวันที่ 15 ใช่ไหม": a question about a day
 _WHEN = re.compile(r"วันไหน|วันที่เท่า|ทุกวันที่|เมื่อไหร่|เมื่อไร|กี่โมง|ถึงวัน|ภายในวัน|กำหนด|ตัดยอด|deadline|when")

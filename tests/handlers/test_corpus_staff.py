@@ -25,10 +25,10 @@ HERE = Path(__file__).parent
 # corpus file -> floor of "fully right" (it may only rise). Each later corpus was written by someone who had not
 # read the understanding code, to measure it on messages it was not tuned on. First readings: corpus_staff_2.yaml
 # (200 messages) 82.0 %, corpus_staff_3.yaml (250, with seed 004) 82.4 %, corpus_staff_4.yaml (200, with 004 round
-# 2 and a chief's section) 73.5 %. Then the general fixes their misses showed: 98.0 %, 92.0 %, 80.5 %;
+# 2 and a chief's section) 73.5 %. Then the general fixes their misses showed: 98.5 %, 92.4 %, 90.0 %;
 # corpus_staff.yaml (699): 98.3 %.
-FLOORS = {"corpus_staff.yaml": 0.98, "corpus_staff_2.yaml": 0.975, "corpus_staff_3.yaml": 0.915,
-          "corpus_staff_4.yaml": 0.80}
+FLOORS = {"corpus_staff.yaml": 0.98, "corpus_staff_2.yaml": 0.985, "corpus_staff_3.yaml": 0.92,
+          "corpus_staff_4.yaml": 0.90}
 CORPUS_FILE = os.environ.get("CORPUS_FILE", "corpus_staff.yaml")  # tools re-use read/want/compare on either
 CORPUS = yaml.safe_load((HERE / CORPUS_FILE).read_text(encoding="utf-8"))
 

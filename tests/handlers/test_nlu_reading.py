@@ -119,3 +119,68 @@ def test_questions_go_where_they_are_answered(catalogs, text, intent):
 def test_a_place_in_chat_is_not_a_unit(catalogs):
     u = _read(catalogs, "เบตงอากาศเย็นสบาย 18 องศา", "yala-2568-r2-district-team")
     assert u.intent == "unknown" and u.unit is None
+
+
+def test_where_the_figures_come_from_is_no_base(catalogs):
+    # "ข้อมูลจากระบบ LM": จาก names the source; the debt figures still go to their own inputs
+    u = _read(catalogs, "ข้อมูลจากระบบ LM ค่ะ หนี้ค้างชำระ 250,000 บาท ลูกหนี้ทั้งหมด 2,500,000 บาท",
+              "yala-2568-r2-district-team")
+    assert not u.ask
+    assert _inputs(u) == {"overdue": 250000, "total": 2500000}
+
+
+def test_a_percent_is_followed_by_the_next_label_not_by_its_unit(catalogs):
+    u = _read(catalogs, "สัมมาชีพ ประกอบอาชีพได้ 80% กลุ่มที่จดทะเบียนแล้ว 90%", "buriram-2565-r2-individual",
+              unit="เมืองบุรีรัมย์")
+    assert _inputs(u) == {"people_percent": 80, "registered_percent": 90}
+
+
+@pytest.mark.parametrize("text", [
+    "เบิกจ่าย 91% ดีขึ้นกว่าเดือนที่แล้วเยอะเลย",  # the month compared with
+    "เบิกจ่าย 91% เพิ่มจาก พ.ค. นิดหน่อย",
+    "แผนงาน ก.ค.-ก.ย. ทำครบแล้ว เบิกจ่าย 91%",  # a span of months
+])
+def test_a_month_compared_with_or_a_span_is_no_reporting_period(catalogs, text):
+    u = _read(catalogs, text, "yala-2568-r2-district-team")
+    assert u.intent == "report" and u.period is None, (u.intent, u.period)
+
+
+def test_a_dated_snapshot_before_the_figure_of_now_is_no_period(catalogs):
+    u = _read(catalogs, "ยอดหนี้ ณ 1 ต.ค. 67 = 500,000 บาท ตอนนี้เหลือ 300,000 บาท", "yala-2568-r2-district-team")
+    assert u.period is None
+
+
+def test_a_month_typed_alone_with_a_figure_is_still_the_period(catalogs):
+    assert _read(catalogs, "เบิกจ่าย พ.ค. 91%", "yala-2568-r2-district-team").period == "2025-05"
+
+
+@pytest.mark.parametrize("text,days", [("พักเตือนถึงสัปดาห์หน้านะคะ", 7), ("เลื่อนเตือนไปเดือนหน้า", 30)])
+def test_snooze_until_next_week_or_month(catalogs, text, days):
+    u = _read(catalogs, text, "yala-2568-r2-district-team")
+    assert (u.intent, u.days) == ("snooze", days)
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("ขอไฟล์ excel ผลประเมินไว้แนบหนังสือรายงานจังหวัด", "export"),
+    ("ตัวชี้วัดไหนที่เราจะตกเกณฑ์บ้าง", "risk"),
+    ("ขอดูเทียบผลรอบนี้กับรอบก่อน", "trend"),
+    ("เบิกจ่ายถึงเป้าหรือยังคะ", "score"),
+    ("ถ้าเบิกจ่ายไม่ถึง 90 จะได้คะแนนไหม", "criteria"),
+    ("ลูกสาวเป็นครูประถมแล้วนะพี่", "unknown"),  # ครู + ปร… is no photo (รูป)
+])
+def test_chiefs_questions_and_their_intents(catalogs, text, intent):
+    assert _read(catalogs, text, "yala-2568-r2-district-team").intent == intent
+
+
+@pytest.mark.parametrize("text", [
+    "ช่วยด้วยเมนูแก้จนครบ 100%",  # ช่วยด้วย inside a sentence is no call for help
+    "เผยแพร่คู่มือ Click ชุมชนให้ทุกหมู่บ้านแล้ว",
+    "มีคำสั่งแต่งตั้งคณะทำงานแล้วค่ะ",
+])
+def test_words_of_help_inside_a_report_are_not_a_call_for_help(catalogs, text):
+    assert _read(catalogs, text, "cdd-2567-r1-team", "cdd-2567-r1-individual").intent != "help"
+
+
+def test_a_count_with_its_unit_and_no_kpi_asks_which_kpi(catalogs):
+    u = _read(catalogs, "ตอนนี้เผยแพร่ครบ 4 ช่องทางแล้วค่ะ", "yala-2568-r2-district-individual")
+    assert u.intent == "report" and u.ask
