@@ -39,6 +39,7 @@ from .messages import Incoming, Reply
 from .nlu import Understanding, understand
 from .permissions import ROLE_TH, allowed, units_in_scope
 from .ports import InviteError, Renderer, Store
+from .strangers import StrangerPace
 from .views import charts, criteria, deadlines, files, missing, risk, score
 
 SNOOZE_DAYS = (1, 30)  # a snooze is bounded: longer pauses are a mute
@@ -58,6 +59,7 @@ class Conversation:
         self.catalogs = catalogs
         self.renderer = renderer  # charts and files (bot/exports); None: text only
         self.report = Report(store, catalogs)
+        self.strangers = StrangerPace()
         self.evidence = Evidence(store, catalogs)
         self.correction = Correction(self.report)
         # every state a flow can wait at, and what answers it (flows/report.py, flows/evidence.py, views/criteria.py)
@@ -87,11 +89,17 @@ class Conversation:
         in_group = audience.chat_kind(msg.is_group)
         if in_group == "group" and (linking.asks_for_code(msg) or linking.is_redeem(msg)):
             return [Reply(audience.CODE_IN_GROUP)]  # a code in a group is everybody's (issue 13)
+        person = self.store.person_by_identity(msg.channel, msg.sender)
+        if person is None:  # a stranger: paced before anything else is looked up (handlers/strangers.py)
+            pace = self.strangers.admit(msg.channel, msg.sender, msg.sent_at)
+            if pace == "drop":
+                return []
+            if pace == "too_fast":
+                return [Reply(self.strangers.too_fast(msg.channel, msg.sender, msg.sent_at))]
         linked = linking.redeem(self.store, msg)  # “เชื่อมบัญชี CODE” from anyone, on every channel
         if linked is not None:
             return linked
         today = msg.sent_at.date()
-        person = self.store.person_by_identity(msg.channel, msg.sender)
         if person is None:
             return self._unregistered(msg)
         unit = self.store.unit(person.unit_id)
