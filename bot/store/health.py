@@ -5,7 +5,9 @@
   schema migrated), passes ``PRAGMA quick_check`` and takes a write (``BEGIN IMMEDIATE`` then a header
   write, rolled back: SQLite opens a read-only file without complaint and fails only at the first write).
   A missing database is not created here: only its folder is checked (``kpibot chat`` builds the demo
-  there). Any failure raises ``StorageProblem`` carrying one Thai and one English sentence.
+  there). Any failure raises ``StorageProblem`` carrying one Thai and one English sentence. Then photos kept
+  for a "which KPI?" pick that was cancelled or abandoned more than a day ago are deleted
+  (``SqliteStore.forget_kept_files``): nothing refers to them.
 - ``storage_problem(exc)`` turns an SQLite or file error from anywhere in a command into the same kind of
   sentence (locked, read-only, corrupted, cannot open), or None for an error it does not know.
   "Locked" is said only after the store's busy timeout (``BUSY_TIMEOUT_S``, 5 s): SQLite's busy handler
@@ -117,6 +119,8 @@ def _check_database(db: Path, evidence_dir: Path) -> None:
     try:
         store = SqliteStore(db, evidence_dir)
         check_store(store)
+        # photos kept for a "which KPI?" that was cancelled or abandoned more than a day ago (issue 12)
+        store.forget_kept_files()
     except (sqlite3.Error, OSError) as exc:
         problem = storage_problem(exc, db)
         if problem is None:

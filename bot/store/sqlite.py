@@ -31,6 +31,7 @@ import json
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -834,6 +835,34 @@ class SqliteStore(OutboxStore, ChannelEventsStore):
         sha256 = ev.accept(data, mime_hint, file_name, today=self._now().date()).sha256
         ev.store_bytes(self.evidence_dir, data, sha256)
         return sha256
+
+    def forget_kept_files(self, age: timedelta = timedelta(days=1)) -> int:
+        """Delete files kept for a "which KPI?" pick that was cancelled or abandoned: written more than ``age``
+        ago, and referred to by no evidence row and no waiting conversation state. Returns how many were
+        deleted. (Younger files are left: their state may be being written right now.)"""
+        with self._lock:
+            used = {str(r["path"]) for r in self._rows("SELECT path FROM evidence")}
+            for r in self._rows("SELECT state FROM conversation_state"):
+                try:
+                    files = json.loads(r["state"]).get("files") or []
+                except (ValueError, AttributeError):
+                    continue
+                used.update(ev.relative_path(str(f.get("sha256") or "")) for f in files if isinstance(f, dict))
+        cutoff = time.time() - age.total_seconds()  # (file times are the file system's wall clock)
+        deleted = 0
+        root = Path(self.evidence_dir)
+        for folder in root.glob("[0-9a-f][0-9a-f]"):
+            for path in folder.iterdir():
+                name = f"{folder.name}/{path.name}"
+                if len(path.name) != 64 or name in used:
+                    continue
+                try:
+                    if path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        deleted += 1
+                except FileNotFoundError:
+                    continue
+        return deleted
 
     def kept_file(self, sha256: str) -> bytes:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):

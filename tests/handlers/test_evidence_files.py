@@ -270,3 +270,30 @@ def test_dates_are_bounded_by_the_day_given():
     stamp = jpeg(exif_date="2026:03:01 09:00:00")
     assert check(stamp, None, None, today=date(2025, 1, 1)).taken_at is not None
     assert check(stamp, None, None, today=date(2024, 12, 31)).taken_at is None
+
+
+def test_a_photo_kept_for_a_cancelled_pick_is_removed_a_day_later(chat, store, tmp_path):
+    """"ส่งรูปค่ะ" without a KPI keeps the photo while "which KPI?" waits; cancelled, nothing refers to it and
+    the next start-up's sweep deletes it once it is a day old; a photo saved as evidence and one still
+    waiting for its pick are never deleted (issue 12)."""
+    import os
+
+    from bot.store.health import check_storage
+
+    replies = chat.say(MUEANG_OFFICER, "ส่งรูปค่ะ", files=(jpeg(noise=True),))
+    assert replies[-1].choices, replies[-1].text  # "หลักฐานนี้ของตัวชี้วัดไหนคะ"
+    [cancelled] = _kept_files(tmp_path)
+    chat.say(MUEANG_OFFICER, "ยกเลิก")
+    chat.say(MUEANG_OFFICER, "หลักฐาน ตชว.1 เบิกจ่าย", files=(jpeg(),))  # saved as evidence
+    other = 7  # another officer's photo, its pick still waiting
+    chat.say(other, "ส่งรูปค่ะ", files=(png(),))
+    files = _kept_files(tmp_path)
+    assert len(files) == 3
+    assert store.forget_kept_files() == 0  # all younger than a day
+    day_old = cancelled.stat().st_mtime - 2 * 86_400
+    for path in files:
+        os.utime(path, (day_old, day_old))
+    check_storage(store.path, tmp_path / "evidence")  # what `kpibot run` and `kpibot chat` do at start
+    assert not cancelled.exists()
+    assert len(_kept_files(tmp_path)) == 2
+    assert len(store.evidence_for("yala-mueang", TEAM, "t1")) == 1
