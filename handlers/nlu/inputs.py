@@ -52,6 +52,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "percent": PERCENT_UNITS,
 }
 _PAIR = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9_]*)\s*[=:：]\s*$")
+_TARGET_BEFORE = re.compile(r"เป้า(?:หมาย)?\s*[=:]?\s*$")
 _PERCENT_END = re.compile(r"(?:%|เปอร์เซ็น\S*|เปอเซ็น\S*|เปอร์เซน\S*|เปอเซน\S*|percent)\s*$")
 _GENERIC = frozenset({"ร้อยละ", "จำนวน", "ของ", "การ", "ที่", "และ", "ได้", "ใน", "ทั้ง", "ปี", "ให้", "จาก"})
 # "X จาก Y", "X/Y", "Y ทั้งหมด": Y is the base (denominator) of the KPI's derived percent
@@ -426,6 +427,8 @@ def _assign(values: list[Found], labels: list[str], units: list[str | None], rol
                 strength += 2  # "เดือนละ 3 ครั้ง": the per-month count
             if roles[v] == "base" and not bases:
                 continue  # "193 จาก 214 ครัวเรือน" for a KPI with no base input: 214 is context, not a figure
+            if roles[v] == "base_label" and not bases and _TARGET_BEFORE.search(label):
+                continue  # "ครัวเรือนเป้าหมาย 323 หลัง ผ่านเกณฑ์ 279": the catalog holds the target; 323 is context
             if roles[v] == "base_label" and inp.id in bases:
                 strength, how = strength + 3, "ฐาน (ทั้งหมด)"
             elif roles[v] == "base" and inp.id in bases:

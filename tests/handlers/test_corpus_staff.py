@@ -26,9 +26,10 @@ HERE = Path(__file__).parent
 # read the understanding code, to measure it on messages it was not tuned on. First readings: corpus_staff_2.yaml
 # (200 messages) 82.0 %, corpus_staff_3.yaml (250, with seed 004) 82.4 %, corpus_staff_4.yaml (200, with 004 round
 # 2 and a chief's section) 73.5 %. Then the general fixes their misses showed: 98.5 %, 92.4 %, 90.0 %;
-# corpus_staff.yaml (699): 98.3 %.
+# corpus_staff.yaml (699): 98.3 %. corpus_staff_5.yaml (200, five senders new to the corpora, incl. 002's province
+# agreement): 79.0 % on first reading, 80.5 % after fixing its two unsafe readings (a donation, a target).
 FLOORS = {"corpus_staff.yaml": 0.98, "corpus_staff_2.yaml": 0.985, "corpus_staff_3.yaml": 0.92,
-          "corpus_staff_4.yaml": 0.90}
+          "corpus_staff_4.yaml": 0.90, "corpus_staff_5.yaml": 0.80}
 CORPUS_FILE = os.environ.get("CORPUS_FILE", "corpus_staff.yaml")  # tools re-use read/want/compare on either
 CORPUS = yaml.safe_load((HERE / CORPUS_FILE).read_text(encoding="utf-8"))
 
