@@ -106,6 +106,7 @@ SEND_ENDPOINTS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMed
 
 BUSY_POLL = 0.25  # seconds between two polls while updates are in hand (each returns them again)
 STOP_GRACE = 20.0  # seconds `stop` waits for the updates in hand before leaving them unconfirmed
+POLL_STOP_GRACE = 2.0  # seconds `stop` waits for a cancelled getUpdates before closing its connection
 KEEP_HANDLED = timedelta(days=2)  # handled ids kept: Telegram holds unconfirmed updates 24 h, and after a
 # week without updates it may restart its ids anywhere, so none may be kept that long
 FORGET_EVERY = 3600.0  # seconds between two clean-ups of old handled ids
@@ -319,6 +320,7 @@ class TelegramChannel:
         self._wake_recorder = asyncio.Event()
         self._progress = asyncio.Event()  # set after each recorded batch
         self._poller: asyncio.Task[None] | None = None
+        self._stopping = False  # set by stop/abort: the poll loop fetches nothing more
         self._recorder: asyncio.Task[None] | None = None
         self._last_forget = 0.0
 
@@ -361,6 +363,7 @@ class TelegramChannel:
             await self._start_webhook(allowed)
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
+            self._stopping = False
             self._poller = asyncio.create_task(self._poll(allowed), name="telegram-poll")
         self._started = True
         self.runtime.channels[CHANNEL] = self
@@ -371,8 +374,7 @@ class TelegramChannel:
         them with one last getUpdates, then shut down; nothing is left running. An update not finished
         in time is left unconfirmed: the next start handles it."""
         app = self.application
-        await _cancelled(self._poller)
-        self._poller = None
+        poller = await self._stop_polling()
         if self._webhook_runner is not None:
             await self._webhook_runner.cleanup()
             self._webhook_runner = None
@@ -392,21 +394,42 @@ class TelegramChannel:
             except TelegramError as exc:  # they stay unconfirmed: recorded, so skipped when delivered again
                 log.warning("telegram: the last getUpdates failed (%s)", exc)
         await self._halt(app)
+        await _ended(poller)
+
+    async def _stop_polling(self) -> asyncio.Task[None] | None:
+        """Cancel the poll loop, bounded. Cancelling alone hung about one stop in three in the suite:
+        the task stayed 'cancelling' inside a new getUpdates read, most likely because the cancel
+        came back as a TelegramError (a timeout or closed connection) that the loop retries. So the
+        loop checks `_stopping` after every getUpdates, and a task still running after the grace is
+        ended by `_halt`, which closes the HTTP session under it. Returns such a task, else None."""
+        self._stopping = True
+        poller, self._poller = self._poller, None
+        if poller is None:
+            return None
+        poller.cancel()
+        await asyncio.wait({poller}, timeout=POLL_STOP_GRACE)
+        if not poller.done():
+            log.warning("telegram: getUpdates did not end on cancel; its connection is closed instead")
+            return poller
+        _retrieve(poller)
+        return None
 
     async def abort(self) -> None:
         """What a kill leaves behind, for tests: stop at once; nothing more is recorded or confirmed."""
-        for task in (self._poller, self._recorder, *self._open.values()):
+        poller = await self._stop_polling()
+        for task in (self._recorder, *self._open.values()):
             if task is not None:
                 task.cancel()
-        await asyncio.gather(*(t for t in (self._poller, self._recorder, *self._open.values()) if t is not None),
+        await asyncio.gather(*(t for t in (self._recorder, *self._open.values()) if t is not None),
                              return_exceptions=True)
-        self._poller = self._recorder = None
+        self._recorder = None
         self._open.clear()
         self._finished.clear()
         if self._webhook_runner is not None:
             await self._webhook_runner.cleanup()
             self._webhook_runner = None
         await self._halt(self.application)
+        await _ended(poller)
 
     async def _halt(self, app: Application) -> None:
         if app.running:
@@ -449,7 +472,7 @@ class TelegramChannel:
         """Our getUpdates loop: the offset confirms only the updates already recorded."""
         host = cast(UpdatesHost, self.runtime)
         backoff = 0.5
-        while True:
+        while not self._stopping:
             offset = min(self._open, default=self._next_offset)
             busy = bool(self._open)
             self._progress.clear()
@@ -460,11 +483,15 @@ class TelegramChannel:
                 log.error("telegram: the Bot API refused the token; polling stopped")
                 raise
             except TelegramError as exc:  # a network error, a 5xx, a 409 (a webhook or another poller)
+                if self._stopping:
+                    return
                 log.warning("telegram: getUpdates failed (%s); again in %.1f s", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 0.5
+            if self._stopping:  # fetched while stopping: left unconfirmed, the next start takes them
+                return
             fresh = [u for u in updates if u.update_id >= self._next_offset]
             if fresh:
                 self._next_offset = max(u.update_id for u in fresh) + 1
@@ -812,6 +839,22 @@ async def _cancelled(task: asyncio.Task[Any] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def _ended(task: asyncio.Task[Any] | None, timeout: float = 10.0) -> None:
+    """Wait (bounded) for a task already told to end, and take its outcome so none is left unretrieved."""
+    if task is None:
+        return
+    await asyncio.wait({task}, timeout=timeout)
+    if task.done():
+        _retrieve(task)
+    else:
+        log.error("telegram: the poll task is still running after stop")
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("telegram: the poll loop ended with %r", task.exception())
 
 
 def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
