@@ -5,6 +5,7 @@ channels' ``from_settings``, the reminder engine) receives the values, never ``o
 (tests/test_architecture.py checks). An empty variable counts as unset. README's settings tables list
 every variable with its default. (The one other environment access is handlers/nlu/text.py setting
 pythainlp's own ``PYTHAINLP_READ_ONLY`` before that library is imported; it reads no setting of ours.)
+``KPIBOT_LINE_MAX_EVENT_AGE`` (seconds, default 3600): older LINE webhook events are refused (bot/channels/line/).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Settings:
     line_port: int = 8080  # KPIBOT_LINE_PORT
     line_host: str = "0.0.0.0"  # KPIBOT_LINE_HOST
     line_api_url: str | None = None  # KPIBOT_LINE_API_URL
+    line_max_event_age: float = 3600.0  # KPIBOT_LINE_MAX_EVENT_AGE: seconds; older webhook events are refused
 
     @property
     def evidence_dir(self) -> Path:
@@ -80,6 +82,7 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         line_port=int(get("KPIBOT_LINE_PORT") or 8080),
         line_host=get("KPIBOT_LINE_HOST") or "0.0.0.0",
         line_api_url=(get("KPIBOT_LINE_API_URL") or "").rstrip("/") or None,
+        line_max_event_age=float(get("KPIBOT_LINE_MAX_EVENT_AGE") or 3600),
     )
 
 

@@ -7,7 +7,7 @@ import re
 from handlers.messages import Incoming
 from tests.bot.line_harness import EVENT_MS, EVENT_TIME, LineBot, line_bot_fixture, line_catalogs, png  # noqa: F401
 from tests.handlers.conftest import MUEANG_OFFICER
-from tests.standins.line_api import webhook_body
+from tests.standins.line_api import Events, webhook_body
 
 USER = "U6mueang0000000000000000000000000"
 REPORT = "รายงาน ตชว.1 เบิกจ่าย ๙๒.๕%"
@@ -199,3 +199,46 @@ async def test_unfollow_marks_unreachable_and_follow_again_welcomes_back(line_bo
     [text] = await line_bot.send(line_bot.events.follow(USER, EVENT_MS))
     assert "ยินดีต้อนรับกลับ" in text
     assert (await line_bot.call(line_bot.store.person, MUEANG_OFFICER)).reachable is True
+
+
+async def test_group_and_room_sources_are_answered_in_the_chat_by_audience(line_bot: LineBot):
+    """Events are read from LINE's JSON (no SDK models): a group's or room's id is where the answer goes."""
+    from handlers import audience
+    from tests.handlers.conftest import MUEANG_CHIEF
+
+    await registered(line_bot)
+    chief = "U" + "a" * 32
+    await registered(line_bot, chief, MUEANG_CHIEF)
+    event = line_bot.events.text(USER, "คะแนนปัจจุบัน", EVENT_MS)
+    event["source"] = {"type": "group", "groupId": "Cgroup0001", "userId": USER}
+    assert await line_bot.send(event) == [audience.ASK_PRIVATELY]
+    event = line_bot.events.text(chief, REPORT, EVENT_MS)
+    event["source"] = {"type": "room", "roomId": "Rroom0001", "userId": chief}
+    card = "\n".join(await line_bot.send(event))
+    assert "ยืนยันบันทึกไหมคะ" in card
+    items = line_bot.api.replies[-1].messages[-1]["quickReply"]["items"]
+    assert items[0]["action"]["data"] == f"ok{audience.OWNER_SEP}{chief}"
+    assert await line_bot.call(line_bot.store.get_state, f"line:Rroom0001:{chief}") is not None
+
+
+async def test_several_events_in_one_body_are_recorded_together_and_a_repeated_id_is_handled_once(line_bot: LineBot):
+    await registered(line_bot)
+    score = line_bot.events.text(USER, "คะแนนปัจจุบัน", EVENT_MS)
+    follow = line_bot.events.follow("Unew", EVENT_MS)
+    texts = await line_bot.send(score, follow, dict(score, deliveryContext={"isRedelivery": True}))
+    assert len(texts) == 2 and "คะแนนปัจจุบัน เมืองยะลา" in texts[0] and "ลงทะเบียน" in texts[1]
+    seen = await line_bot.call(lambda: {r["event_id"] for r in line_bot.store.db.query("SELECT * FROM channel_events")})
+    assert seen == {score["webhookEventId"], follow["webhookEventId"]}
+    assert await line_bot.send(follow, score) == []  # both again, later: nothing
+
+
+def test_the_signature_check_agrees_with_the_sdk():
+    from linebot.v3.webhook import SignatureValidator
+
+    from bot.channels.line.channel import signature_ok
+    from tests.bot.line_harness import SECRET
+    from tests.standins.line_api import sign
+
+    body = webhook_body(Events().text(USER, "รายงาน ๙๒.๕%", EVENT_MS))
+    for signature in (sign(SECRET, body), sign("other", body), "", "ไม่ใช่", sign(SECRET, body)[:-2]):
+        assert signature_ok(SECRET, body, signature) == SignatureValidator(SECRET).validate(body.decode(), signature)
