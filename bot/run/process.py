@@ -11,14 +11,20 @@ loaded (bytes travel, not closures), or ("stop",). Child -> parent ("ready",), (
 or ("failed", id). The parent reads on its event loop (`loop.add_reader`), so no thread is involved
 on its side. One child, handling one message at a time, in arrival order (as inline).
 
-If the child dies, the messages in its hands get the usual Thai apology (they were not stored: a
-submission is written in one transaction) and the next message starts a new child.
+Slow is not failed. A message that takes longer than SOFT_TIMEOUT (60 s) is logged and still waited
+for: the sender gets the real reply when it comes, never an apology for work that commits later. Only
+HARD_TIMEOUT (10 minutes) or the child's death ends the wait, and then the child is dead first (SIGKILL,
+reaped: nothing of its can commit after) and `WorkerDied` tells the runtime whether the message may have
+started (`started`: only the first message in hand can have; the child takes one at a time, in order).
+The runtime then reads the store for what the message left (bot/run/runtime.py) and says that; the next
+message starts a new child. A submission is written in one transaction: killed mid-way, it is not there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import itertools
 import logging
 import multiprocessing
@@ -35,15 +41,18 @@ from scoring.model import Catalog
 
 log = logging.getLogger("kpibot.worker")
 START_TIMEOUT = 60.0  # seconds for a child to import, warm up Thai NLP and open the store
-HANDLE_TIMEOUT = 60.0  # seconds one message may take before the sender gets an apology
+SOFT_TIMEOUT = 60.0  # seconds one message may take before a warning is logged (the wait goes on)
+HARD_TIMEOUT = 600.0  # seconds after which the child is killed and the message's outcome read from the store
 
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """What a child needs to open the same store: paths only (it is pickled to the child)."""
+    """What a child needs to open the same store: paths only (it is pickled to the child). `conversation`:
+    "module:name" of a Conversation class (or factory) to run instead of handlers' own (tests slow it down)."""
 
     db: str
     evidence_dir: str
+    conversation: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,16 @@ def wire(msg: Incoming) -> Incoming:
 
 
 class WorkerDied(RuntimeError):
-    pass
+    """The child ended (or was ended) with the message in hand; `started`: it may have begun handling it
+    (False: it was queued behind another message, so it did nothing)."""
+
+    def __init__(self, reason: str, *, started: bool = True):
+        super().__init__(reason)
+        self.started = started
+
+
+class HandlingFailed(RuntimeError):
+    """The child raised while handling the message (and is still alive: nothing of that message commits after)."""
 
 
 class ConversationProcess:
@@ -123,21 +141,51 @@ class ConversationProcess:
 
     # -- messages --------------------------------------------------------------------------------
     async def handle(self, msg: Incoming) -> list[Reply]:
-        await self.start()
+        """The child's replies to one message; raises WorkerDied or HandlingFailed (see the module docstring)."""
+        try:
+            await self.start()
+        except WorkerDied as exc:
+            raise WorkerDied(str(exc), started=False) from exc
+        except TimeoutError as exc:
+            raise WorkerDied("the conversation process did not start in time", started=False) from exc
         assert self._conn is not None and self._loop is not None
+        wired = wire(msg)  # before the request exists: a download that fails sent nothing
         request = next(self._ids)
         future: asyncio.Future[list[Reply]] = self._loop.create_future()
         self._pending[request] = future
         try:
-            self._conn.send(("handle", request, wire(msg)))
+            self._conn.send(("handle", request, wired))
         except (OSError, ValueError) as exc:
             self._pending.pop(request, None)
             self._discard(WorkerDied(str(exc)))
-            raise WorkerDied("the conversation process is gone") from exc
+            raise WorkerDied("the conversation process is gone", started=False) from exc
         try:
-            return await asyncio.wait_for(future, HANDLE_TIMEOUT)
+            return await self._wait(request, future, msg)
         finally:
             self._pending.pop(request, None)
+
+    async def _wait(self, request: int, future: asyncio.Future[list[Reply]], msg: Incoming) -> list[Reply]:
+        """The real reply however long it takes, up to HARD_TIMEOUT; then the child is killed first."""
+        t0 = self._loop.time() if self._loop is not None else 0.0
+        done, _ = await asyncio.wait((future,), timeout=SOFT_TIMEOUT)
+        if not done:
+            log.warning("message %s (channel=%s chat=%s) still in hand after %.0f s; waiting on",
+                        request, msg.channel, msg.chat, SOFT_TIMEOUT)
+            done, _ = await asyncio.wait((future,), timeout=max(0.0, HARD_TIMEOUT - SOFT_TIMEOUT))
+        if not done:
+            log.error("message %s (channel=%s chat=%s) unanswered after %.0f s: killing the conversation process",
+                      request, msg.channel, msg.chat, (self._loop.time() if self._loop else 0.0) - t0)
+            self.kill()
+        return future.result()  # the reply, or WorkerDied / HandlingFailed
+
+    def kill(self) -> None:
+        """End the child now (SIGKILL) and wait until it is gone; a reply it sent before dying still counts."""
+        process = self._process
+        if process is not None and process.is_alive():
+            process.kill()
+            process.join(10)
+        self._readable()  # replies already in the pipe, then EOF: the rest fail with WorkerDied
+        self._discard(WorkerDied("the conversation process was killed"))
 
     def _readable(self) -> None:
         conn = self._conn
@@ -157,7 +205,7 @@ class ConversationProcess:
                 if kind == "done":
                     future.set_result(message[2])
                 else:
-                    future.set_exception(RuntimeError("the conversation process could not handle the message"))
+                    future.set_exception(HandlingFailed("the conversation process could not handle the message"))
         except (EOFError, OSError):
             code = self._process.exitcode if self._process is not None else None
             log.error("conversation process ended (exit code %s); %d message(s) in hand", code, len(self._pending))
@@ -178,9 +226,12 @@ class ConversationProcess:
             if self._ready is not None and not self._ready.done():
                 self._ready.set_exception(error)
                 self._ready.exception()  # retrieved: no "never retrieved" warning
-            for future in self._pending.values():
+            first = min(self._pending, default=None)  # the one in hand; the rest were queued behind it
+            for request, future in self._pending.items():
                 if not future.done():
-                    future.set_exception(error)
+                    started = request == first and getattr(error, "started", True)
+                    future.set_exception(WorkerDied(str(error), started=started))
+                    future.exception()  # retrieved here too: a waiter may be gone (cancelled)
             self._pending.clear()
 
 
@@ -193,8 +244,12 @@ def _child_main(conn: Connection, spec: WorkerSpec, catalogs: dict[str, Catalog]
     from handlers.nlu import warm_up
 
     warm_up()
+    make: Any = Conversation
+    if spec.conversation:
+        module, _, name = spec.conversation.partition(":")
+        make = getattr(importlib.import_module(module), name)
     store = SqliteStore(Path(spec.db), Path(spec.evidence_dir))
-    conversation = Conversation(store, catalogs, ExportRenderer())
+    conversation = make(store, catalogs, ExportRenderer())
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
     def receive() -> None:  # keeps the pipe drained, so the parent's send never waits on our handling

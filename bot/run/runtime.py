@@ -1,35 +1,62 @@
 """The running bot's core, shared by every channel: store, catalogs, conversation.
 
-Two ways to run the handlers, one behaviour:
-- inline (the default): on the event loop itself; a message costs about a millisecond of Python
-  and SQLite (WAL) work. The store guards its connection with a lock, so a thread that must touch
-  it (tests, admin tools) still may.
-- `worker=WorkerSpec(...)`: in a child process (bot/run/process.py), so the channels and the
-  conversation core use two cores; `kpibot run` does this on a machine with more than one core.
-  The parent keeps its own connection for the channels' look-ups and the reminders.
-(A third, the store in a worker thread, measured half the throughput of inline under load, the two
-threads contending for the GIL, and was removed unused.)
+- The event loop never waits on SQLite. The parent's store is opened in, and reached through, one
+  dedicated thread ("kpibot-store", `call`): a write lock another connection holds (the conversation
+  process, a CLI import) makes that call wait up to the store's busy timeout (5 s), while the loop goes
+  on polling, answering webhooks and ticking reminders. One thread, so the parent's store calls run
+  one at a time in the order they were made.
+- Two ways to run the handlers, one behaviour:
+  - inline: the conversation runs through `call` too (about a millisecond of Python and SQLite a
+    message, on the store thread);
+  - `worker=WorkerSpec(...)`: in a child process (bot/run/process.py), so the channels and the
+    conversation core use two cores; `kpibot run` does this on a machine with more than one core.
+    The parent keeps its own connection for the channels' look-ups and the reminders.
+- A user is never told "failed" for work that committed. A slow message is waited for (process.py:
+  only its hard limit or the child's death ends the wait, the child dead first). When a message ends
+  without its reply, the store says what it left: before it is handed over, the sender's latest live
+  submission is noted; after, a submission carrying this message's channel and id means "saved" (with
+  the version), a retraction by it "undone", no change at all "not saved, send again"; anything else
+  (another message of the same person in flight) "check with คะแนนปัจจุบัน before sending again".
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.channels.base import Channel, PushResult  # noqa: F401 - PushResult: re-exported for the engine
 from bot.exports.renderer import ExportRenderer
-from bot.run.process import ConversationProcess, WorkerSpec
+from bot.run.process import ConversationProcess, WorkerDied, WorkerSpec
 from bot.store.sqlite import SqliteStore
-from handlers import audience
+from handlers import audience, texts
 from handlers.conversation import Conversation
 from handlers.messages import Incoming, Reply
+from handlers.ports import Submission
 from scoring.model import Catalog
 
 log = logging.getLogger("kpibot")
 T = TypeVar("T")
+
+APOLOGY = "ขออภัยค่ะ ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง"
+NOT_SAVED = "ขออภัยค่ะ ระบบขัดข้องชั่วคราว ยังไม่ได้บันทึกข้อมูลจากข้อความนี้ กรุณาส่งใหม่อีกครั้ง"
+UNSURE = ("ขออภัยค่ะ ระบบขัดข้องชั่วคราว ยังไม่ทราบว่าข้อความนี้บันทึกแล้วหรือไม่ "
+          "กรุณาตรวจดูด้วย “คะแนนปัจจุบัน” ก่อนส่งใหม่")
+
+
+@dataclass(frozen=True)
+class Before:
+    """What the store held for the sender when a message was handed over (module docstring)."""
+
+    person: int | None  # the sender's person id; None: not registered
+    last: int | None  # their latest live submission's id
+    alone: bool  # no other message of theirs was in hand: a change since is this message's
 
 
 class Runtime:
@@ -38,28 +65,122 @@ class Runtime:
     def __init__(self, store_factory: Callable[[], SqliteStore], catalogs: Mapping[str, Catalog], *,
                  worker: WorkerSpec | None = None):
         self.catalogs = catalogs
-        self.store: SqliteStore = store_factory()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpibot-store")
+        try:
+            self.store: SqliteStore = self._executor.submit(store_factory).result()  # opened in its thread
+        except BaseException:
+            self._executor.shutdown(wait=False)
+            raise
         self.conversation = Conversation(self.store, catalogs, ExportRenderer())
         self.channels: dict[str, Channel] = {}
         self.worker = ConversationProcess(worker, catalogs) if worker is not None else None
+        self._in_hand: dict[int, int] = {}  # person id -> their messages in the conversation process
+        self._in_hand_lock = threading.Lock()
+        self._closed = False
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run fn on the store (inline on the loop: the one seam where the store is reached from async code)."""
-        return fn(*args, **kwargs)
+        """Run fn on the store thread (the one seam where the store is reached from async code); the loop
+        goes on meanwhile. A call whose awaiter is cancelled still runs to its end (a write commits)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     async def handle(self, msg: Incoming) -> list[Reply]:
-        """One message through the handlers; an error becomes a short Thai apology, never a crash."""
+        """One message through the handlers; an error becomes a short Thai apology that says what was
+        stored (module docstring), never a crash."""
+        if self.worker is None:
+            try:
+                return await self.call(self._handle, msg)
+            except Exception:  # the store thread itself failed us (it never should)
+                log.exception("update failed: channel=%s chat=%s message=%s", msg.channel, msg.chat, msg.message_id)
+                return [Reply(UNSURE)]
         try:
-            if self.worker is not None:
-                return await self.worker.handle(msg)
-            return await self.call(self._handle, msg)
+            before: Before | None = await self.call(self._before, msg, True)
         except Exception:
+            log.exception("no note of the sender's last submission: channel=%s chat=%s", msg.channel, msg.chat)
+            before = None
+        try:
+            return await self.worker.handle(msg)
+        except Exception as exc:
             log.exception("update failed: channel=%s chat=%s message=%s", msg.channel, msg.chat, msg.message_id)
-            return [Reply("ขออภัยค่ะ ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง")]
+            if isinstance(exc, WorkerDied) and not exc.started:
+                return [Reply(NOT_SAVED)]  # queued behind another message, never begun
+            try:
+                return [await self.call(self._outcome, msg, before)]
+            except Exception:
+                log.exception("the outcome of message %s is unknown", msg.message_id)
+                return [Reply(UNSURE)]
+        finally:
+            if before is not None and before.person is not None:
+                self._release(before.person)
 
     def _handle(self, msg: Incoming) -> list[Reply]:
-        """In the owner thread: the conversation (account linking included, handlers/linking.py)."""
-        return self.conversation.handle(msg)
+        """On the store thread: the conversation (account linking included, handlers/linking.py)."""
+        try:
+            before: Before | None = self._before(msg, False)
+        except Exception:  # e.g. the database locked past the busy timeout: nothing was handled
+            log.exception("update not handled: channel=%s chat=%s message=%s", msg.channel, msg.chat, msg.message_id)
+            return [Reply(NOT_SAVED)]
+        try:
+            return self.conversation.handle(msg)
+        except Exception:
+            log.exception("update failed: channel=%s chat=%s message=%s", msg.channel, msg.chat, msg.message_id)
+            try:
+                return [self._outcome(msg, before)]
+            except Exception:
+                log.exception("the outcome of message %s is unknown", msg.message_id)
+                return [Reply(UNSURE)]
+
+    # -- what a message that ended without its reply left in the store -------------------------------
+    def _before(self, msg: Incoming, hand_over: bool) -> Before:
+        """On the store thread, before the message is handled; `hand_over`: it goes to the conversation
+        process, counted as in hand until `_release`."""
+        person = self.store.person_by_identity(msg.channel, msg.sender)
+        if person is None:
+            return Before(None, None, True)
+        last = self.store.last_submission_by(person.id)
+        alone = True
+        if hand_over:
+            with self._in_hand_lock:
+                alone = self._in_hand.get(person.id, 0) == 0
+                self._in_hand[person.id] = self._in_hand.get(person.id, 0) + 1
+        return Before(person.id, None if last is None else last.id, alone)
+
+    def _release(self, person: int) -> None:
+        with self._in_hand_lock:
+            left = self._in_hand.get(person, 1) - 1
+            if left > 0:
+                self._in_hand[person] = left
+            else:
+                self._in_hand.pop(person, None)
+
+    def _outcome(self, msg: Incoming, before: Before | None) -> Reply:
+        """On the store thread, once nothing more of the message can commit: the apology that tells the truth."""
+        person = self.store.person_by_identity(msg.channel, msg.sender)
+        if person is None:
+            return Reply(NOT_SAVED)  # an unregistered sender stores nothing but a failed code attempt
+        if before is None or before.person != person.id:
+            return Reply(UNSURE)  # registered meanwhile, or no note taken
+        last = self.store.last_submission_by(person.id)
+        if last is not None and msg.message_id and (last.channel, last.message_id) == (msg.channel, msg.message_id):
+            return Reply(f"ขออภัยที่ตอบช้าค่ะ บันทึกแล้ว (ฉบับที่ {last.version}): {self._what(last)} "
+                         f"{texts.level_th(last.level)}")
+        if before.alone and before.last is not None and msg.message_id:
+            undone = self.store.retracted_by(before.last)
+            if undone is not None and (undone.channel, undone.message_id) == (msg.channel, msg.message_id):
+                return Reply(f"ขออภัยที่ตอบช้าค่ะ ยกเลิกรายการ {self._what(undone)} แล้ว (ประวัติยังเก็บไว้)")
+        unchanged = (None if last is None else last.id) == before.last and (
+            before.last is None or self.store.retracted_by(before.last) is None)
+        return Reply(NOT_SAVED if before.alone and unchanged else UNSURE)
+
+    def _what(self, sub: Submission) -> str:
+        """ "ตชว.1 เบิกจ่าย รอบการประเมินนี้", as the report flow names a KPI (handlers/agreements.py Slot.short)."""
+        catalog = self.catalogs.get(sub.catalog_id)
+        kpi = next((k for k in catalog.kpis if k.id == sub.kpi_id), None) if catalog is not None else None
+        if kpi is None:
+            return f"{sub.kpi_id} {texts.period_th(sub.period)}"
+        number = kpi.number if kpi.number is not None else kpi.id
+        name = kpi.aliases[0] if kpi.aliases else kpi.name
+        return f"{f'ตชว.{number} {name}'[:40]} {texts.period_th(sub.period)}"
 
     async def start(self) -> None:
         """Start the conversation process, if there is one, and wait until it is warm; inline, warm up
@@ -71,16 +192,19 @@ class Runtime:
 
         await asyncio.get_running_loop().run_in_executor(None, warm_up)
 
-    # -- Host (bot/channels/base.py): what channels ask of the running bot ---------------------------
+    # -- Host (bot/channels/base.py): what channels ask of the running bot, each on the store thread ---
     async def role(self, channel: str, external_id: str) -> str | None:
-        person = self.store.person_by_identity(channel, external_id)
+        person = await self.call(self.store.person_by_identity, channel, external_id)
         return None if person is None else person.role
 
     async def person_name(self, channel: str, external_id: str) -> str | None:
-        person = self.store.person_by_identity(channel, external_id)
+        person = await self.call(self.store.person_by_identity, channel, external_id)
         return None if person is None else person.name
 
     async def set_reachable(self, channel: str, external_id: str, reachable: bool) -> bool:
+        return await self.call(self._set_reachable, channel, external_id, reachable)
+
+    def _set_reachable(self, channel: str, external_id: str, reachable: bool) -> bool:
         person = self.store.person_by_identity(channel, external_id)
         if person is None:
             return False
@@ -88,34 +212,39 @@ class Runtime:
         return True
 
     async def first_delivery(self, channel: str, event_id: str, now: datetime) -> bool:
-        return self.store.first_delivery(channel, event_id, now)
+        return await self.call(self.store.first_delivery, channel, event_id, now)
 
     async def forget_events(self, channel: str, before: datetime) -> int:
-        return self.store.forget_events(channel, before)
+        return await self.call(self.store.forget_events, channel, before)
 
     # Telegram's handled updates (bot/channels/telegram/channel.py's ``UpdatesHost``)
     async def seen_events(self, channel: str, event_ids: Sequence[str]) -> set[str]:
-        return self.store.seen_events(channel, event_ids)
+        return await self.call(self.store.seen_events, channel, event_ids)
 
     async def record_events(self, channel: str, event_ids: Sequence[str], now: datetime) -> int:
-        """A batch of handled update ids in one commit, its fsync off the loop (the store is lock-guarded)."""
-        return await asyncio.to_thread(self.store.record_events, channel, event_ids, now)
+        """A batch of handled update ids in one commit."""
+        return await self.call(self.store.record_events, channel, event_ids, now)
 
     async def notify_admins(self, text: str, key: str, now: datetime, stage: str = "notice") -> int:
         """handlers/audience.py picks who and where; reminder_log keeps it once per admin, key and stage."""
         told = 0
-        for person in self.store.people(None, None):
+        for person in await self.call(self.store.people, None, None):
             if not audience.receives_notices(person.role):
                 continue
-            identities = dict(self.store.identities(person.id))
+            identities = dict(await self.call(self.store.identities, person.id))
             name = audience.notice_channel(identities, self.channels)
-            if name is None or not self.store.log_reminder(person.id, key, stage, now, name):
+            if name is None or not await self.call(self.store.log_reminder, person.id, key, stage, now, name):
                 continue
             await self.channels[name].push(identities[name], Reply(text), key=f"{key}:{person.id}")
             told += 1
         return told
 
     def close(self) -> None:
+        """Stop the conversation process, then close the store on its thread (after the calls queued). Idempotent."""
         if self.worker is not None:
             self.worker.close()
-        self.store.close()
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.submit(self.store.close).result()
+        self._executor.shutdown(wait=True)
