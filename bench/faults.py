@@ -199,6 +199,18 @@ class BotProcess:
             self.proc.kill()
             return self.proc.wait()
 
+    async def finish(self) -> int:
+        """Wait for the watched outcomes, then stop the bot as an operator would (SIGTERM): its exit code."""
+        await self.settle()
+        return self.stop()
+
+    async def discard(self, api) -> None:
+        """Whatever happened: no bot process left behind, the stand-in stopped."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        await api.stop()
+
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -428,13 +440,9 @@ async def _reports(folder: Path, rng: random.Random) -> None:
             if not api.pending_updates and time.monotonic() - quiet_since > 2.0:
                 break
         recovery = time.monotonic() - chaos - drive
-        await bot.settle()
-        code = bot.stop()
+        code = await bot.finish()
     finally:
-        if bot.proc is not None and bot.proc.poll() is None:
-            bot.proc.kill()
-            bot.proc.wait()
-        await api.stop()
+        await bot.discard(api)
     elapsed = time.monotonic() - t0
     answered = [s for s in users.sent if users.answered(s)]
     unanswered = [s for s in users.sent if not users.answered(s)]
@@ -549,13 +557,9 @@ async def _reminders(folder: Path, rng: random.Random) -> None:
             rows = _outbox(db)
             if len(rows) == FANOUT and not any(status in ("pending", "sending") for _e, status, _r, _a in rows):
                 break
-        await bot.settle()
-        code = bot.stop()
+        code = await bot.finish()
     finally:
-        if bot.proc is not None and bot.proc.poll() is None:
-            bot.proc.kill()
-            bot.proc.wait()
-        await api.stop()
+        await bot.discard(api)
     elapsed = time.monotonic() - t0
     rows = _outbox(db)
     statuses = Counter(status for _e, status, _r, _a in rows)

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from bot.run.config import settings
+from bot.run.config import library_environment, settings
 from handlers import texts
 from scoring.errors import CatalogError, EvaluationError
 from scoring.evaluate import evaluate, primary_input
@@ -510,6 +510,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    library_environment()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(_command_of(argv)).parse_args(argv)
     try:

@@ -3,8 +3,9 @@
 ``settings(env)`` reads every variable once into a frozen ``Settings``; everything else (the CLI, the
 channels' ``from_settings``, the reminder engine) receives the values, never ``os.environ``
 (tests/test_architecture.py checks). An empty variable counts as unset. README's settings tables list
-every variable with its default. (The one other environment access is handlers/nlu/text.py setting
-pythainlp's own ``PYTHAINLP_READ_ONLY`` before that library is imported; it reads no setting of ours.)
+every variable with its default. ``library_environment()`` is the one place that writes the environment:
+two settings of libraries, not of ours, set by the entry points (the CLI, `make bench`, the test suite)
+before those libraries are used.
 ``KPIBOT_LINE_MAX_EVENT_AGE`` (seconds, default 3600): older LINE webhook events are refused (bot/channels/line/).
 """
 
@@ -14,6 +15,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+
+def library_environment(env: os._Environ[str] | dict[str, str] = os.environ) -> None:
+    """Set two libraries' own switches unless the operator set them (both are read when used, not on import).
+
+    - ``PTB_TIMEDELTA=true``: python-telegram-bot 22.2+ gives time periods (RetryAfter.retry_after among
+      them) as timedelta, its next major version's type; without the opt-in every 429 warns.
+    - ``PYTHAINLP_READ_ONLY=1`` (unless ``PYTHAINLP_DATA`` names a data folder): pythainlp never writes a
+      data folder under the user's home; the tokenizer's dictionary ships inside the wheel.
+    """
+    env.setdefault("PTB_TIMEDELTA", "true")
+    if not env.get("PYTHAINLP_DATA"):
+        env.setdefault("PYTHAINLP_READ_ONLY", "1")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ between pieces. pythainlp is imported lazily (and told not to create ~/pythainlp
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from functools import lru_cache
@@ -31,14 +30,8 @@ _GLUED = re.compile(r"^(ที่|ข้อ|ตัวที่)(.+)$")
 _THAI_LETTER = re.compile(r"[\u0E01-\u0E4E]")
 
 
-def _pythainlp_env() -> None:
-    if not os.environ.get("PYTHAINLP_DATA"):
-        os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
-
-
 @lru_cache(maxsize=1)
 def _tokenizer():
-    _pythainlp_env()
     from pythainlp.tokenize import word_tokenize
 
     return word_tokenize
@@ -46,7 +39,6 @@ def _tokenizer():
 
 @lru_cache(maxsize=1)
 def _word_to_num():
-    _pythainlp_env()
     from pythainlp.util import thaiword_to_num
 
     return thaiword_to_num

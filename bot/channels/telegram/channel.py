@@ -90,10 +90,8 @@ from handlers import audience
 from handlers.messages import Attachment, Choice, Incoming, Reply
 from scoring.thaidate import BANGKOK
 
-# python-telegram-bot 22.2+: time periods (RetryAfter.retry_after among them) as timedelta, the type of its next
-# major version; without this opt-in every 429 warns (PTBDeprecationWarning). A library setting, not one of ours
-# (as handlers/nlu/text.py does for pythainlp); `_seconds` takes an int or a timedelta either way.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
+# python-telegram-bot's PTB_TIMEDELTA opt-in is set by bot/run/config.py `library_environment` at the entry
+# points; `_seconds` takes an int or a timedelta either way.
 log = logging.getLogger("kpibot.telegram")
 
 CHANNEL = "telegram"
