@@ -47,11 +47,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.run.runtime import PushResult, Runtime
-from bot.store.outbox import OutboxEntry, OutboxRow
+from bot.store.outbox import OutboxChart, OutboxEntry, OutboxRow
 from bot.store.sqlite import SqliteStore
 from handlers.messages import Reply
-from handlers.ports import Clock, system_clock
+from handlers.ports import Clock, Renderer, system_clock
 from handlers.reminders import Config, Planned, due, plan
+from handlers.reminders.charts import ChartSpec, chart_view, draw
 from scoring.thaidate import BANGKOK
 
 log = logging.getLogger("kpibot.reminders")
@@ -74,10 +75,14 @@ class TickReport:
     unknown: int = 0  # a request may have reached the channel, then a 5xx/timeout: perhaps delivered, not repeated
     recovered: dict[str, int] = field(default_factory=dict)  # crash recovery: pending / unknown
     no_identity: int = 0  # due, but the person has no identity on a running channel
+    charts: int = 0  # chart pushes delivered (counted in ``sent`` too)
+    charts_failed: int = 0  # charts that could not be drawn: their texts went without them
 
     def __str__(self) -> str:
         return (f"reminders {self.at:%Y-%m-%d %H:%M}: due {self.planned}, enqueued {self.enqueued}, sent {self.sent}, "
                 f"blocked {self.blocked}, failed {self.failed}, unknown {self.unknown}, no channel {self.no_identity}"
+                + (f", charts {self.charts}" if self.charts else "")
+                + (f", charts not drawn {self.charts_failed}" if self.charts_failed else "")
                 + (f", recovered {self.recovered}" if self.recovered else ""))
 
 
@@ -108,9 +113,11 @@ def recover(store: SqliteStore, idempotent: set[str]) -> dict[str, int]:
     return counts
 
 
-def entries(store: SqliteStore, messages: list[Planned], channels: set[str], report: TickReport) -> list[OutboxEntry]:
-    """Each message's identities on running channels and its text, rendered here: before, and
-    outside, the write transaction of ``enqueue``."""
+def entries(store: SqliteStore, messages: list[Planned], channels: set[str], report: TickReport,
+            images: set[str] = frozenset()) -> list[OutboxEntry]:
+    """Each message's identities on running channels, its text and its charts' specs (on the channels
+    in ``images``, those that can show one), made here: before, and outside, the write transaction of
+    ``enqueue``."""
     out = []
     for message in messages:
         targets = [(ch, ext) for ch, ext in store.identities(message.person.id) if ch in channels]
@@ -118,16 +125,21 @@ def entries(store: SqliteStore, messages: list[Planned], channels: set[str], rep
             report.no_identity += 1
             continue
         pid, key, stage = message.person.id, message.deadline_key, message.stage
+        specs = message.charts if any(ch in images for ch, _ in targets) else ()
+        charts = tuple(OutboxChart(ch, ext, idempotency_key(pid, key, f"{stage}#chart{n}", ch, ext), f"chart{n}",
+                                   label, spec)
+                       for ch, ext in targets if ch in images for n, (spec, label) in enumerate(specs, 1))
         out.append(OutboxEntry(pid, key, stage, message.until, message.text,
-                               tuple((ch, ext, idempotency_key(pid, key, stage, ch, ext)) for ch, ext in targets)))
+                               tuple((ch, ext, idempotency_key(pid, key, stage, ch, ext)) for ch, ext in targets),
+                               charts))
     return out
 
 
 def enqueue(store: SqliteStore, messages: list[Planned], now: datetime, channels: set[str],
-            report: TickReport) -> None:
+            report: TickReport, images: set[str] = frozenset()) -> None:
     """Phase 1: texts rendered first, then in one transaction each reminder logged once and one row
-    queued per identity."""
-    report.enqueued += store.enqueue_reminders(entries(store, messages, channels, report), now)
+    queued per identity, each followed by its charts' rows (specs only)."""
+    report.enqueued += store.enqueue_reminders(entries(store, messages, channels, report, images), now)
 
 
 def pending(store: SqliteStore, now: datetime, channels: set[str]) -> list[OutboxRow]:
@@ -161,6 +173,12 @@ def outcome(row: OutboxRow, result: PushResult, now: datetime, max_attempts: int
     return "pending", now + timedelta(minutes=min(60, 2 ** (tries - 1)))
 
 
+def mark_not_drawn(store: SqliteStore, row: OutboxRow, now: datetime, error: str, nothing: bool = False) -> None:
+    """A chart row that was never pushed: ``failed`` (drawing failed; not retried) or ``expired``
+    (nothing left to draw). No request was made."""
+    store.mark_outbox_result(row, "expired" if nothing else "failed", sent_at=None, error=error, next_attempt_at=now)
+
+
 def mark_result(store: SqliteStore, row: OutboxRow, result: PushResult, now: datetime, max_attempts: int,
                 requests: int = 1, idempotent: bool = False) -> str:
     status, next_at = outcome(row, result, now, max_attempts, requests=requests, idempotent=idempotent)
@@ -176,6 +194,17 @@ def _takes_on_request(channel: Any) -> bool:
         return "on_request" in inspect.signature(channel.push).parameters
     except (TypeError, ValueError):
         return False
+
+
+def shows_images(name: str, channel: Any) -> bool:
+    """Whether a push of a Reply's image shows the image: a channel may say so (``shows_images``); LINE
+    only with a public base URL (its images are public HTTPS URLs; without one it would show a note)."""
+    flag = getattr(channel, "shows_images", None)
+    if flag is not None:
+        return bool(flag)
+    if name == "line":
+        return bool(getattr(getattr(channel, "config", None), "public_base_url", None))
+    return True
 
 
 def outbox(store: SqliteStore) -> list[dict[str, Any]]:
@@ -217,8 +246,11 @@ class Pacer:
 
 class ReminderEngine:
     def __init__(self, runtime: Runtime, *, clock: Clock | None = None, config: Config | None = None,
-                 rates: dict[str, float | None] | None = None, concurrency: int = 8, max_attempts: int = 5):
+                 rates: dict[str, float | None] | None = None, concurrency: int = 8, max_attempts: int = 5,
+                 renderer: Renderer | None = None):
         self.runtime = runtime
+        # the charts of the weekly digest: the conversation's renderer unless given; None: texts only
+        self.renderer = renderer or getattr(getattr(runtime, "conversation", None), "renderer", None)
         self.clock: Clock = clock or system_clock
         self.config = config or Config()
         self.rates = {**DEFAULT_RATES, **(rates or {})}
@@ -252,7 +284,8 @@ class ReminderEngine:
             if names and not self.config.quiet(now):
                 messages = await self.runtime.call(due_now, store, catalogs, now, self.config)
                 report.planned = len(messages)
-                await self.runtime.call(enqueue, store, messages, now, names, report)
+                images = {n for n, ch in channels.items() if shows_images(n, ch)} if self.renderer else set()
+                await self.runtime.call(enqueue, store, messages, now, names, report, images)
                 rows = await self.runtime.call(pending, store, now, names)
                 await self._send(rows, channels, report)
             if report.planned or report.sent or report.failed or report.unknown or report.recovered:
@@ -263,57 +296,108 @@ class ReminderEngine:
         by_channel: dict[str, list[OutboxRow]] = {}
         for row in rows:
             by_channel.setdefault(row.channel, []).append(row)
-        await asyncio.gather(*(self._send_channel(name, channels[name], queue, report)
-                               for name, queue in by_channel.items()))
+        drawn: dict[str, asyncio.Task[Reply | None]] = {}  # this tick's charts by spec: each drawn once
+        try:
+            await asyncio.gather(*(self._send_channel(name, channels[name], queue, report, drawn)
+                                   for name, queue in by_channel.items()))
+        finally:
+            for task in drawn.values():
+                if not task.done():
+                    task.cancel()
 
-    async def _send_channel(self, name: str, channel: Any, rows: list[OutboxRow], report: TickReport) -> None:
+    def _chart(self, spec: str, drawn: dict[str, asyncio.Task[Reply | None]]) -> asyncio.Task[Reply | None]:
+        """The chart of a spec, drawn once per tick however many rows want it: the figures read on the
+        store's seam (``runtime.call``), the PNG drawn in a thread (0.3-0.5 s of matplotlib, off the loop)."""
+        if spec not in drawn:
+            async def make() -> Reply | None:
+                view = await self.runtime.call(chart_view, self.runtime.store, self.runtime.catalogs,
+                                               ChartSpec.decode(spec))
+                return None if view is None else await asyncio.to_thread(draw, self.renderer, view)
+
+            drawn[spec] = asyncio.ensure_future(make())
+        return drawn[spec]
+
+    async def _send_channel(self, name: str, channel: Any, rows: list[OutboxRow], report: TickReport,
+                            drawn: dict[str, asyncio.Task[Reply | None]] | None = None) -> None:
         pacer = self._pacers.setdefault(name, Pacer(self.rates.get(name)))
-        queue = list(reversed(rows))
+        drawn = {} if drawn is None else drawn
+        chains: dict[str, list[OutboxRow]] = {}  # one person's rows (a text, then its charts) go one after another
+        for row in rows:
+            chains.setdefault(row.external_id, []).append(row)
+        queue = list(reversed(chains.values()))
         announces = _takes_on_request(channel)
         idempotent = self._idempotent(name, channel) or name in IDEMPOTENT
         store = self.runtime.store
 
-        async def push(row: OutboxRow, made: list[int]) -> PushResult:
+        async def push(row: OutboxRow, reply: Reply, made: list[int]) -> PushResult:
             async def on_request() -> None:  # a request starts: committed first
                 if not await self.runtime.call(mark_sending, store, row.id, made[0] > 0):
                     raise NotOurs(row.id)
                 made[0] += 1
 
-            reply = Reply(row.text)
             if announces:
                 return await channel.push(row.external_id, reply, key=row.key, on_request=on_request)
             await on_request()
             return await channel.push(row.external_id, reply, key=row.key)
 
+        async def chart(row: OutboxRow) -> Reply | None:
+            """The chart row's Reply; None when it is not to be pushed (marked here, no request made)."""
+            assert row.chart is not None
+            try:
+                reply = await self._chart(row.chart, drawn) if self.renderer is not None else None
+                if reply is None:
+                    error = "nothing to draw" if self.renderer is not None else "no renderer"
+                    await self.runtime.call(mark_not_drawn, store, row, self._now(), error, True)
+                return reply
+            except Exception as exc:  # never blocks the text (already pushed, or pushed on its own)
+                log.exception("reminders: chart %s for %s:%s could not be drawn: the text went without it",
+                              row.chart, name, row.external_id)
+                await self.runtime.call(mark_not_drawn, store, row, self._now(), f"chart: {type(exc).__name__}: {exc}")
+                report.charts_failed += 1
+                return None
+
+        async def send(row: OutboxRow) -> str | None:
+            if row.chart is not None:
+                reply = await chart(row)  # drawn before the pacer's wait: the slot goes to a ready push
+                if reply is None:
+                    return None
+            else:
+                reply = Reply(row.text)
+            await pacer.wait()  # still pending while waiting: a crash here costs nothing
+            made = [0]  # requests started (each committed as an attempt before it)
+            try:
+                result = await push(row, reply, made)
+            except NotOurs:
+                return None
+            except Exception as exc:  # a channel bug: perhaps delivered if a request had started
+                log.exception("reminders: push to %s:%s failed", name, row.external_id)
+                result = PushResult(False, unknown=True, error=f"{type(exc).__name__}: {exc}")
+            requests = made[0]
+            if requests == 0 and result.unknown:
+                result = replace(result, unknown=False)  # no request was made: nothing can have arrived
+            status = await self.runtime.call(mark_result, store, row, result, self._now(), self.max_attempts,
+                                             requests, idempotent)
+            if status == "sent":
+                report.sent += 1
+                report.charts += int(row.chart is not None)
+            elif status == "blocked":
+                report.blocked += 1
+            elif status == "unknown":
+                report.unknown += 1
+                log.warning("reminders: push to %s:%s may or may not have arrived (%s): not repeated",
+                            name, row.external_id, result.error)
+            else:
+                report.failed += 1
+            return status
+
         async def worker() -> None:
             while queue:
-                row = queue.pop()
-                await pacer.wait()  # still pending while waiting: a crash here costs nothing
-                made = [0]  # requests started (each committed as an attempt before it)
-                try:
-                    result = await push(row, made)
-                except NotOurs:
-                    continue
-                except Exception as exc:  # a channel bug: perhaps delivered if a request had started
-                    log.exception("reminders: push to %s:%s failed", name, row.external_id)
-                    result = PushResult(False, unknown=True, error=f"{type(exc).__name__}: {exc}")
-                requests = made[0]
-                if requests == 0 and result.unknown:
-                    result = replace(result, unknown=False)  # no request was made: nothing can have arrived
-                status = await self.runtime.call(mark_result, store, row, result, self._now(), self.max_attempts,
-                                                 requests, idempotent)
-                if status == "sent":
-                    report.sent += 1
-                elif status == "blocked":
-                    report.blocked += 1
-                elif status == "unknown":
-                    report.unknown += 1
-                    log.warning("reminders: push to %s:%s may or may not have arrived (%s): not repeated",
-                                name, row.external_id, result.error)
-                else:
-                    report.failed += 1
+                for row in queue.pop():
+                    status = await send(row)
+                    if status == "blocked" or (row.chart is None and status not in ("sent", "unknown")):
+                        break  # the rest (its charts) stay pending: never before their text
 
-        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(rows)))))
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(chains)))))
 
 
 # ---------------------------------------------------------------- scheduling

@@ -236,8 +236,15 @@ def _name_indexes(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _outbox_charts(db: sqlite_utils.Database) -> None:
+    """A chart that follows a reminder's text (the chiefs' weekly digest, issue 14): its own outbox row,
+    with what to draw (``chart``: a spec such as "ranking|yala|2025-06-16", drawn when sent), never the
+    PNG. Text rows keep ``chart`` NULL."""
+    db.execute("ALTER TABLE reminder_outbox ADD COLUMN chart TEXT")
+
+
 MIGRATIONS: list[Migration] = [_v1_core, _v2_indexes, _v3_channel_links, _reminder_outbox, _submission_flags,
-                               _name_indexes]
+                               _name_indexes, _outbox_charts]
 
 
 class SchemaTooNew(RuntimeError):

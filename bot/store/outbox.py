@@ -7,7 +7,9 @@ reminder already logged queues nothing); ``mark_outbox_sending`` is committed as
 of a push starts (``pending -> sending``, ``attempts`` + 1: attempts count requests actually made),
 so a ``sending`` row is one whose request may have reached the channel and a row never tried stays
 ``pending``; reads take the lock but no write transaction. Times are stored as ISO strings in
-Asia/Bangkok.
+Asia/Bangkok. A chart that follows a text (the chiefs' weekly digest) is a row of its own, queued in the
+same transaction right after its text's row, with its own idempotency key and what to draw (``chart``,
+a short spec, never the PNG); ``pending_outbox`` never hands it out while its text waits for a retry.
 """
 
 from __future__ import annotations
@@ -32,8 +34,21 @@ class OutboxRow:
     channel: str
     external_id: str
     key: str  # the idempotency key (LINE's X-Line-Retry-Key)
-    text: str
+    text: str  # the message; for a chart row its Thai label (the caption is made when drawn)
     attempts: int
+    chart: str | None = None  # a chart row: what to draw (handlers/reminders/charts.py's spec)
+
+
+@dataclass(frozen=True)
+class OutboxChart:
+    """A chart that follows a reminder's text on one target: a row of its own, queued after the text's."""
+
+    channel: str
+    external_id: str
+    key: str  # its own idempotency key
+    part: str  # "chart1", "chart2": the row's stage is "<stage>#<part>"
+    label: str  # Thai, for the outbox listing
+    chart: str  # the spec
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,7 @@ class OutboxEntry:
     until: datetime  # no longer useful after this
     text: str
     targets: tuple[tuple[str, str, str], ...]  # (channel, external id, idempotency key)
+    charts: tuple[OutboxChart, ...] = ()  # each queued right after the text row of its target
 
 
 def _iso(moment: datetime) -> str:
@@ -94,36 +110,49 @@ class OutboxStore:
         return counts
 
     def enqueue_reminders(self, entries: Iterable[OutboxEntry], now: datetime) -> int:
-        """In one transaction: log each reminder once and queue one ``pending`` row per target.
-        Returns how many were newly logged (the others were logged by an earlier tick)."""
+        """In one transaction: log each reminder once and queue one ``pending`` row per target, followed
+        by that target's chart rows. Returns how many were newly logged (the others were logged by an
+        earlier tick)."""
         logged = 0
+        sql = ("INSERT OR IGNORE INTO reminder_outbox (person_id, deadline_key, stage, channel, external_id, "
+               "idempotency_key, text, status, created_at, next_attempt_at, until, chart) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)")
         with self._write():
             for e in entries:
                 channels = ",".join(sorted({ch for ch, _, _ in e.targets}))
                 if not self.log_reminder(e.person_id, e.deadline_key, e.stage, now, channel=channels):
                     continue
                 logged += 1
+                times = [_iso(now), _iso(now), _iso(e.until)]
                 for channel, external_id, key in e.targets:
-                    self.db.execute(
-                        "INSERT OR IGNORE INTO reminder_outbox (person_id, deadline_key, stage, channel, external_id, "
-                        "idempotency_key, text, status, created_at, next_attempt_at, until) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-                        [e.person_id, e.deadline_key, e.stage, channel, external_id, key, e.text,
-                         _iso(now), _iso(now), _iso(e.until)])
+                    self.db.execute(sql, [e.person_id, e.deadline_key, e.stage, channel, external_id, key, e.text,
+                                          *times, None])
+                    for c in e.charts:
+                        if (c.channel, c.external_id) == (channel, external_id):
+                            self.db.execute(sql, [e.person_id, e.deadline_key, f"{e.stage}#{c.part}", channel,
+                                                  external_id, c.key, c.label, *times, c.chart])
         return logged
 
     def pending_outbox(self, now: datetime, channels: set[str]) -> list[OutboxRow]:
-        """Rows to push now on these channels; rows no longer useful become ``expired``."""
+        """Rows to push now on these channels, in id order (a reminder's text before its charts); rows no
+        longer useful become ``expired``. A chart waits while its text is still pending (backing off after
+        an error): a chart never arrives before its text."""
         out = []
         with self._write():
             rows = self.db.execute(
-                "SELECT id, person_id, channel, external_id, idempotency_key, text, attempts, next_attempt_at, until "
-                "FROM reminder_outbox WHERE status = 'pending' ORDER BY id").fetchall()
+                "SELECT id, person_id, channel, external_id, idempotency_key, text, attempts, next_attempt_at, until, "
+                "chart, deadline_key FROM reminder_outbox WHERE status = 'pending' ORDER BY id").fetchall()
+            waiting: set[tuple[Any, ...]] = set()  # (person, deadline key, channel, external id) of a text not due yet
             for r in rows:
+                reminder = (r[1], r[10], r[2], r[3])
                 if _when(r[8]) <= now:
                     self.db.execute("UPDATE reminder_outbox SET status = 'expired' WHERE id = ?", [r[0]])
-                elif r[2] in channels and _when(r[7]) <= now:
-                    out.append(OutboxRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6]))
+                elif r[2] not in channels:
+                    continue
+                elif _when(r[7]) > now:
+                    waiting.add(reminder)
+                elif r[9] is None or reminder not in waiting:
+                    out.append(OutboxRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[9]))
         return out
 
     def mark_outbox_sending(self, row_id: int, *, again: bool = False) -> bool:

@@ -4,7 +4,8 @@
 store's submissions into candidate messages whose send time falls in [start, end]; ``due(candidates,
 now, sent)`` picks the ones to send at ``now``. bot/reminders/engine.py runs it on a timer and sends.
 Rooms: config.py (the ladder's settings, quiet hours), world.py (the store read once per plan,
-what is missing), plan.py (the stages, as small functions), texts.py (every Thai text).
+what is missing), plan.py (the stages, as small functions), texts.py (every Thai text), charts.py
+(the charts of the weekly digest: which, chosen when queued; drawn through the Renderer port when sent).
 
 The ladder (defaults; a catalog may override with a top-level ``reminders:`` mapping, see Config):
 
@@ -14,7 +15,8 @@ The ladder (defaults; a catalog may override with a top-level ``reminders:`` map
   missing ("escalate");
 - coordinators: a digest on the morning of and the day after each cutoff ("digest-d0",
   "digest-d1"), per KPI the units still missing, naming people the bot cannot reach;
-- chiefs: a weekly digest ("weekly"): score, band, KPIs at risk of dropping a level.
+- chiefs: a weekly digest ("weekly"): score, band, KPIs at risk of dropping a level; then its charts
+  (``Planned.charts``): a provincial chief the districts' ranking, a district chief the unit's levels.
 
 Every message has a unique key (person, deadline key, stage). Messages of one (person, deadline
 key) form a series: a later stage supersedes an earlier one, so after downtime only the latest

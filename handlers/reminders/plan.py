@@ -19,7 +19,7 @@ from scoring.thaidate import BANGKOK
 from ..calendar import cutoffs, working_on_or_after, working_on_or_before
 from ..permissions import kpi_groups, units_in_scope
 from ..ports import Person, Store, Unit
-from . import texts
+from . import charts, texts
 from .config import Config
 from .world import Item, World
 
@@ -27,6 +27,11 @@ STAGE_RANK = {"overdue": 50, "escalate": 60, "weekly": 0}
 LOOK_BEFORE, LOOK_AFTER = timedelta(days=45), timedelta(days=20)  # cutoffs whose rungs may fall in the window
 
 PerUnit = dict[str, list[Item]]  # unit id -> what it still misses at one cutoff day
+Charts = tuple[tuple[str, str], ...]  # (chart spec, Thai label): handlers/reminders/charts.py
+
+
+def _no_charts() -> Charts:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Planned:
     until: datetime  # not after: no longer useful
     role: str  # reporter | chief | coordinator
     make_text: Callable[[], str] = field(repr=False, compare=False)
+    make_charts: Callable[[], Charts] = field(default=_no_charts, repr=False, compare=False)
 
     @property
     def key(self) -> tuple[int, str, str]:
@@ -61,6 +67,11 @@ class Planned:
     def text(self) -> str:
         return texts.clip(self.make_text())
 
+    @property
+    def charts(self) -> Charts:
+        """The charts sent after the text (the weekly digest's), chosen on demand like the text."""
+        return self.make_charts()
+
 
 @dataclass
 class _Window:
@@ -72,10 +83,10 @@ class _Window:
     out: list[Planned] = field(default_factory=list)
 
     def add(self, person: Person, key: str, stage: str, at: datetime, until: datetime, role: str,
-            make: Callable[[], str]) -> None:
+            make: Callable[[], str], make_charts: Callable[[], Charts] = _no_charts) -> None:
         at = _snooze(person, at, self.base)
         if self.start <= at.astimezone(BANGKOK).date() <= self.end and at < until and _remindable(person):
-            self.out.append(Planned(person, key, stage, at, until, role, make))
+            self.out.append(Planned(person, key, stage, at, until, role, make, make_charts))
 
 
 def _remindable(person: Person) -> bool:
@@ -184,7 +195,8 @@ def _digests(window: _Window, world: World, store: Store, key: str, day: date, p
 
 
 def _weekly(window: _Window, world: World) -> None:
-    """Chiefs: a weekly digest on the configured weekday (the next working day when it is off)."""
+    """Chiefs: a weekly digest on the configured weekday (the next working day when it is off), with its
+    charts (charts.py: the ranking of the children for a provincial chief, the unit's levels otherwise)."""
     base = window.base
     for chief in [p for p in world.people if p.role == "chief"]:
         day = window.start - timedelta(days=(window.start.weekday() - base.weekly_day) % 7)
@@ -193,7 +205,7 @@ def _weekly(window: _Window, world: World) -> None:
             iso = day.isocalendar()
             window.add(chief, f"week:{iso.year}-W{iso.week:02d}", "weekly", base.at(send_day),
                        datetime.combine(day + timedelta(days=7), time(0), BANGKOK), "chief",
-                       partial(texts.weekly, world, chief, send_day))
+                       partial(texts.weekly, world, chief, send_day), partial(charts.queued, world, chief, send_day))
             day += timedelta(days=7)
 
 
