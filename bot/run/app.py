@@ -26,6 +26,7 @@ async def serve(conf: Settings, stop: asyncio.Event | None = None) -> None:
     from bot.channels.line.channel import LineConfig, run_line
     from bot.channels.telegram.channel import run_telegram
     from bot.reminders.engine import install, start_scheduler
+    from bot.run.watch import StorageWatch
     from bot.store.health import check_storage
 
     check_storage(conf.db, conf.evidence_dir)  # StorageProblem before any channel starts (the CLI says it)
@@ -49,6 +50,8 @@ async def serve(conf: Settings, stop: asyncio.Event | None = None) -> None:
         tasks.append(asyncio.create_task(run_line(runtime, config=line_config, stop=stop), name="line"))
     if not conf.telegram_token:
         scheduler, _engine = start_scheduler(runtime, interval=conf.reminder_tick)
+    watch = StorageWatch(runtime, conf.db, conf.evidence_dir, interval=conf.storage_check)
+    watching = asyncio.create_task(watch.run(stop), name="storage-watch")  # not a channel: ends with them
     log.info("kpibot running: %s", ", ".join(t.get_name() for t in tasks) or "no channel")
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -58,7 +61,7 @@ async def serve(conf: Settings, stop: asyncio.Event | None = None) -> None:
                 raise task.exception()  # type: ignore[misc]
     finally:
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, watching, return_exceptions=True)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         runtime.close()

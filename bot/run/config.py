@@ -40,6 +40,7 @@ class Settings:
     line_token: str | None  # LINE_CHANNEL_ACCESS_TOKEN
     conversation_process: bool = False  # KPIBOT_CONVERSATION: the conversation core in its own process
     reminder_tick: float = 60.0  # KPIBOT_REMINDER_TICK: seconds between two reminder ticks
+    storage_check: float = 60.0  # KPIBOT_STORAGE_CHECK: seconds between two write probes (bot/run/watch.py)
     # Telegram (bot/channels/telegram/channel.py, TelegramSettings.from_settings)
     telegram_username: str = "kpibot"  # KPIBOT_TELEGRAM_USERNAME, for invite deep links
     telegram_base_url: str | None = None  # KPIBOT_TELEGRAM_BASE_URL
@@ -83,6 +84,7 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         line_token=get("LINE_CHANNEL_ACCESS_TOKEN"),
         conversation_process=_conversation_process(get("KPIBOT_CONVERSATION") or ""),
         reminder_tick=float(get("KPIBOT_REMINDER_TICK") or 60),
+        storage_check=float(get("KPIBOT_STORAGE_CHECK") or 60),
         telegram_username=(get("KPIBOT_TELEGRAM_USERNAME") or "kpibot").lstrip("@"),
         telegram_base_url=get("KPIBOT_TELEGRAM_BASE_URL"),
         telegram_base_file_url=get("KPIBOT_TELEGRAM_BASE_FILE_URL"),

@@ -77,6 +77,8 @@ class Runtime:
         self._in_hand: dict[int, int] = {}  # person id -> their messages in the conversation process
         self._in_hand_lock = threading.Lock()
         self._closed = False
+        self.trouble = asyncio.Event()  # set when a message ended in an apology: bot/run/watch.py looks at once
+        self._failures = 0  # messages that ended in an apology on the store thread (inline)
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run fn on the store thread (the one seam where the store is reached from async code); the loop
@@ -88,11 +90,16 @@ class Runtime:
         """One message through the handlers; an error becomes a short Thai apology that says what was
         stored (module docstring), never a crash."""
         if self.worker is None:
+            failures = self._failures
             try:
                 return await self.call(self._handle, msg)
             except Exception:  # the store thread itself failed us (it never should)
                 log.exception("update failed: channel=%s chat=%s message=%s", msg.channel, msg.chat, msg.message_id)
+                self._failures += 1
                 return [Reply(UNSURE)]
+            finally:
+                if self._failures != failures:
+                    self.trouble.set()
         try:
             before: Before | None = await self.call(self._before, msg, True)
         except Exception:
@@ -102,6 +109,7 @@ class Runtime:
             return await self.worker.handle(msg)
         except Exception as exc:
             log.exception("update failed: channel=%s chat=%s message=%s", msg.channel, msg.chat, msg.message_id)
+            self.trouble.set()
             if isinstance(exc, WorkerDied) and not exc.started:
                 return [Reply(NOT_SAVED)]  # queued behind another message, never begun
             try:
@@ -119,11 +127,13 @@ class Runtime:
             before: Before | None = self._before(msg, False)
         except Exception:  # e.g. the database locked past the busy timeout: nothing was handled
             log.exception("update not handled: channel=%s chat=%s message=%s", msg.channel, msg.chat, msg.message_id)
+            self._failures += 1
             return [Reply(NOT_SAVED)]
         try:
             return self.conversation.handle(msg)
         except Exception:
             log.exception("update failed: channel=%s chat=%s message=%s", msg.channel, msg.chat, msg.message_id)
+            self._failures += 1
             try:
                 return [self._outcome(msg, before)]
             except Exception:

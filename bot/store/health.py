@@ -13,6 +13,10 @@
   "Locked" is said only after the store's busy timeout (``BUSY_TIMEOUT_S``, 5 s): SQLite's busy handler
   retries the lock for that long first.
 The CLI prints ``problem.line`` and exits with code 2; no traceback.
+- ``probe_storage(db, evidence_dir)`` (bot/run/watch.py, every minute while the bot runs): the same write
+  test on a connection of its own, opened and closed each time (as a restarted process would find the
+  file: a connection already open keeps writing through a file made read-only under it), without
+  ``quick_check`` (seconds on a national database); a problem or None. Locked is not a problem here.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ class StorageProblem(Exception):
 
     def __init__(self, kind: str, th: str, en: str):
         super().__init__(en)
-        self.kind = kind  # "locked" | "readonly" | "corrupt" | "unopenable" | "evidence" | "folder"
+        self.kind = kind  # "locked" | "readonly" | "corrupt" | "unopenable" | "evidence" | "folder" | "failing"
         self.th = th
         self.en = en
 
@@ -93,12 +97,37 @@ def check_store(store: SqliteStore) -> None:
             raise StorageProblem("corrupt", f"ไฟล์ฐานข้อมูลเสียหาย ({store.path}) กรุณากู้จากสำเนาสำรอง",
                                  f"the database file ({store.path}) fails its integrity check: "
                                  f"{'; '.join(map(str, result[:3]))}")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        conn.execute("BEGIN IMMEDIATE")
+        _write_test(conn)
+
+
+def _write_test(conn: sqlite3.Connection) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(f"PRAGMA user_version = {int(version)}")  # a real write to the header page
+    finally:
+        conn.execute("ROLLBACK")
+
+
+def probe_storage(db: str | Path, evidence_dir: str | Path) -> StorageProblem | None:
+    """The database takes a write on a fresh connection and the evidence folder a file; else the problem."""
+    db, evidence_dir = Path(db), Path(evidence_dir)
+    try:
+        if not db.exists():
+            raise StorageProblem("unopenable", f"ไม่พบไฟล์ฐานข้อมูล ({db})", f"the database file ({db}) is gone")
+        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
-            conn.execute(f"PRAGMA user_version = {int(version)}")  # a real write to the header page
+            _write_test(conn)
         finally:
-            conn.execute("ROLLBACK")
+            conn.close()
+        _writable_folder(evidence_dir, "evidence", "โฟลเดอร์เก็บหลักฐาน", "the evidence folder")
+    except (sqlite3.Error, OSError, StorageProblem) as exc:
+        problem = storage_problem(exc, db)
+        if problem is None:  # an SQLite error it has no sentence for (disk I/O, full): still a problem
+            problem = StorageProblem("failing", f"ฐานข้อมูลเขียนไม่ได้ ({db}): {exc}",
+                                     f"the database ({db}) cannot be written: {exc}")
+        return None if problem.kind == "locked" else problem
+    return None
 
 
 def check_storage(db: str | Path, evidence_dir: str | Path) -> None:
@@ -131,4 +160,4 @@ def _check_database(db: Path, evidence_dir: Path) -> None:
             store.close()
 
 
-__all__ = ["StorageProblem", "check_storage", "check_store", "storage_problem"]
+__all__ = ["StorageProblem", "check_storage", "check_store", "probe_storage", "storage_problem"]
