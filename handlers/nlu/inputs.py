@@ -39,7 +39,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "overdue": ("ค้างชำระ", "เกินกำหนด", "หนี้ค้าง", "overdue", "หนี้เสีย", "b"),
     "total": ("ลูกหนี้คงเหลือ", "คงเหลือ", "ลูกหนี้ทั้งหมด", "หนี้ทั้งหมด", "total", "a"),
     "spent": ("ใช้จ่าย", "เบิกจ่าย", "เบิกได้", "จ่ายได้", "ใช้ไป", "เบิกไป", "spent", "จ่ายไป", "ใช้แล้ว", "เบิก"),
-    "allocated": ("จัดสรร", "ได้รับ", "ได้มา", "งบที่ได้", "งบทั้งหมด", "ทั้งหมด", "วงเงิน", "allocated", "budget", "งบประมาณทั้งหมด"),
+    "allocated": ("จัดสรร", "ได้รับ", "ได้มา", "ได้งบ", "งบที่ได้", "งบทั้งหมด", "ทั้งหมด", "วงเงิน", "allocated", "budget", "งบประมาณทั้งหมด"),
     "households": ("ครัวเรือน", "หลังคาเรือน", "ราย", "คน"),
     "members": ("สมาชิก", "สมัคร", "members", "สมาชิกใหม่"),
     "women": ("สตรี", "ผู้หญิง", "women"),
@@ -66,6 +66,21 @@ _NEGATIVE = re.compile(r"(?:ลดลง|ติดลบ|ลบ)\s*$")
 
 
 _LEXICONS: dict[tuple[int, str], tuple[Kpi, list[str]]] = {}
+
+
+_MAINS: dict[int, tuple[Kpi, str | None]] = {}
+
+
+def main_input(kpi: Kpi) -> str | None:
+    """The KPI's main input (scoring.evaluate.primary_input), found once per KPI object."""
+    hit = _MAINS.get(id(kpi))
+    if hit is not None and hit[0] is kpi:
+        return hit[1]
+    if len(_MAINS) > 20_000:
+        _MAINS.clear()
+    main = primary_input(kpi)
+    _MAINS[id(kpi)] = (kpi, main)  # the KPI is kept alive with its entry, so its id is not reused
+    return main
 
 
 def _lexicon(inp: Input, kpi: Kpi) -> list[str]:
@@ -208,8 +223,12 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
     lex = {inp.id: _lexicon(inp, kpi) for inp in numeric}
     # a KPI alias that is also one input's own word ("ผ้าไทย") tells that input from the others: kept
     claimed = {compact(basic(w)) for inp in numeric for w in inp.aliases}
+    # (nor is one that holds a word of the KPI's main input: "แบบสำรวจความพึงพอใจ 81.25" is the satisfaction)
+    head = kpi.input(main_input(kpi) or "")
+    mains = {compact(basic(w)) for w in head.aliases} if head is not None else set()
     aliases = sorted({basic(a) for a in (alias_words if alias_words is not None else kpi.aliases)
-                      if not any(compact(basic(a)) in c for c in claimed)}, key=len, reverse=True)
+                      if not any(compact(basic(a)) in c for c in claimed)
+                      and not any(len(c) >= 4 and c in compact(basic(a)) for c in mains)}, key=len, reverse=True)
     parts, bases = _roles(kpi)
     base_names = bases | {n for expr in kpi.derive.values() for n in expr.names if n in kpi.constants}
     # 1. key=value with the input id ("overdue=489204.87")
@@ -251,11 +270,15 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
     # no "X/Y"
     read_roles = list(roles)
     for idx in range(1, len(values)):
-        if read_roles[idx] == "base" and read_roles[idx - 1] in ("part", None) and re.search(r"\s/\s*$", befores[idx]) \
+        if read_roles[idx] == "base" and read_roles[idx - 1] in ("part", "base", None) \
+                and re.search(r"\s/\s*$", befores[idx]) \
                 and own_units[idx] is not None and own_units[idx - 1] is not None \
                 and own_units[idx] != own_units[idx - 1] and family(own_units[idx]) != family(own_units[idx - 1]):
             roles[idx - 1] = roles[idx] = None
-    main = primary_input(kpi)
+        elif read_roles[idx] == "base" and read_roles[idx - 1] == "part" and re.search(r"\s/\s*$", befores[idx]) \
+                and values[idx].value.value < values[idx - 1].value.value and own_units[idx] is not None:
+            roles[idx - 1] = roles[idx] = None  # "รายได้เพิ่ม 15.2 / 3 ช่องทาง": a base is never less than its part
+    main = main_input(kpi)
     main_spec = kpi.input(main) if main else None
     if main_spec is not None and (main_spec.kind != "number" or not _is_percent(main_spec)):
         main_spec = None
@@ -411,7 +434,8 @@ def _assign(values: list[Found], labels: list[str], units: list[str | None], rol
             if (roles[v] in ("base", "base_label") and inp.id in parts) or (roles[v] == "part" and inp.id in bases):
                 continue
             strength: float = _match(plain, lex[inp.id])
-            if strength and any(compact(basic(a)) in compact(plain) for a in inp.aliases):
+            own_word = bool(strength) and any(compact(basic(a)) in compact(plain) for a in inp.aliases)
+            if own_word:
                 strength += 1  # the catalog's own word for this figure ("ดาวน์โหลด" of the downloads)
             how = "คำกำกับ"
             # (a small bare number after the KPI's name, "นวัตวิถี 4", could be any of its counts: asked)
@@ -425,9 +449,10 @@ def _assign(values: list[Found], labels: list[str], units: list[str | None], rol
                 strength += 2 if compact(unit) == compact(inp.unit or "") else 1
             if strength and inp.per == "เดือน" and _PER_MONTH.search(label):
                 strength += 2  # "เดือนละ 3 ครั้ง": the per-month count
-            if roles[v] == "base" and not bases:
+            # (unless the label is the input's own word: "ดาวน์โหลด 1,530 เป้า 1,500" where the target is an input)
+            if roles[v] == "base" and not bases and not own_word:
                 continue  # "193 จาก 214 ครัวเรือน" for a KPI with no base input: 214 is context, not a figure
-            if roles[v] == "base_label" and not bases and _TARGET_BEFORE.search(label):
+            if roles[v] == "base_label" and not bases and _TARGET_BEFORE.search(label) and not own_word:
                 continue  # "ครัวเรือนเป้าหมาย 323 หลัง ผ่านเกณฑ์ 279": the catalog holds the target; 323 is context
             if roles[v] == "base_label" and inp.id in bases:
                 strength, how = strength + 3, "ฐาน (ทั้งหมด)"

@@ -190,6 +190,7 @@ def subject_scores(
     # is no typo of the alias "ครัวเรือนลดหนี้")
     fuzzy_flat = _UNIT_WORDS.sub("", flat)
     out: dict[int, tuple[float, str]] = dict(extra or {})
+    said: dict[int, list[str]] = {}  # per KPI, the alias words found (a name word inside them backs up nothing)
 
     def offer(i: int, score: float, how: str) -> None:
         if score > out.get(i, (0.0, ""))[0]:
@@ -205,11 +206,19 @@ def subject_scores(
                 continue
             hit = bool(p.pattern.search(lowered)) if p.pattern is not None else p.text in flat
             if hit:
-                offer(i, 0.80 + 0.15 * min(len(p.text), 12) / 12, "alias")
+                # (past 12 letters a longer alias still wins by a hair: "สมาชิกกองทุนพัฒนาบทบาทสตรี" over the
+                # "กองทุนพัฒนาบทบาทสตรี" inside it)
+                offer(i, 0.80 + 0.15 * min(len(p.text), 12) / 12 + 0.0005 * max(0, min(len(p.text), 40) - 12), "alias")
+                said.setdefault(i, []).append(p.text)
             elif not p.ascii and len(p.text) >= 5 and len(fuzzy_flat) >= len(p.text) - 2:
                 ratio = fuzz.partial_ratio(p.text, fuzzy_flat, score_cutoff=85)
                 if ratio:
                     offer(i, 0.55 + 0.2 * (ratio - 85) / 15, "fuzzy")
+    # two distinct subject words of one KPI ("หนี้ สทส.", "หนี้ค้าง … กองทุนสตรี") back each other up
+    for i, words in said.items():
+        distinct = [w for w in set(words) if not any(w != o and w in o for o in words)]
+        if len(distinct) >= 2 and i in out:
+            out[i] = (out[i][0] + 0.01 * min(len(distinct) - 1, 2), out[i][1])
     # name words, weighted by how few KPIs share them
     tokens = {t.strip().lower() for t in tokenize(text)}
     tokens = {t for t in tokens if _content(t)}
@@ -220,7 +229,8 @@ def subject_scores(
             for t in toks:
                 df[t] = df.get(t, 0) + 1
         for i, toks in enumerate(names):
-            weight = sum(1 / df[t] for t in tokens & toks)
+            # ("หนี้ 15": the alias หนี้ is also a word of one debt KPI's name; it is no second sign of that KPI)
+            weight = sum(1 / df[t] for t in tokens & toks if not any(t in a for a in said.get(i, ())))
             if i in out and weight > 0:
                 out[i] = (out[i][0] + 0.01 * min(weight, 3.0), out[i][1])  # name words back an alias up
             elif weight >= 1.5:

@@ -26,6 +26,8 @@ _EMOJI = re.compile(
     "[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\u20E3\U000E0000-\U000E007F]+"
 )
 _INVISIBLE = re.compile("[\u200b\u200c\u2060\ufeff]")
+# particles that are also words ("ค่าไฟ", "ค่าเป้าหมาย"): a particle only when no word is glued after them
+_NOUN_TOO = frozenset({"ค่า", "ค่าา"})
 _GLUED = re.compile(r"^(ที่|ข้อ|ตัวที่)(.+)$")
 _THAI_LETTER = re.compile(r"[\u0E01-\u0E4E]")
 
@@ -111,7 +113,8 @@ def clean(text: str) -> str:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok in PARTICLES:
+        if tok in PARTICLES and not (tok in _NOUN_TOO and i + 1 < len(tokens)
+                                     and _THAI_LETTER.match(tokens[i + 1][:1] or " ")):
             out.append(" ")
             i += 1
             continue

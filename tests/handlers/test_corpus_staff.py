@@ -27,9 +27,13 @@ HERE = Path(__file__).parent
 # (200 messages) 82.0 %, corpus_staff_3.yaml (250, with seed 004) 82.4 %, corpus_staff_4.yaml (200, with 004 round
 # 2 and a chief's section) 73.5 %. Then the general fixes their misses showed: 98.5 %, 92.4 %, 90.0 %;
 # corpus_staff.yaml (699): 98.3 %. corpus_staff_5.yaml (200, five senders new to the corpora, incl. 002's province
-# agreement): 79.0 % on first reading, 80.5 % after fixing its two unsafe readings (a donation, a target).
-FLOORS = {"corpus_staff.yaml": 0.98, "corpus_staff_2.yaml": 0.985, "corpus_staff_3.yaml": 0.92,
-          "corpus_staff_4.yaml": 0.90, "corpus_staff_5.yaml": 0.80}
+# agreement): 79.0 % on first reading, 80.5 % after fixing its two unsafe readings (a donation, a target). Then the
+# general causes its misses showed (a subject word two KPIs share asked back, a word that labels the previous KPI's
+# input, the KPI words the catalogs lacked, photos shared elsewhere, everyday words for help/mute/snooze/cancel/
+# missing/trend, units named by a per-unit target table, ranks and deadline dates that are no figures or periods,
+# a slash list of figures in different units): corpus_staff.yaml 99.4 %, _2 99.5 %, _3 97.2 %, _4 95.0 %, _5 98.5 %.
+FLOORS = {"corpus_staff.yaml": 0.99, "corpus_staff_2.yaml": 0.995, "corpus_staff_3.yaml": 0.97,
+          "corpus_staff_4.yaml": 0.95, "corpus_staff_5.yaml": 0.985}
 CORPUS_FILE = os.environ.get("CORPUS_FILE", "corpus_staff.yaml")  # tools re-use read/want/compare on either
 CORPUS = yaml.safe_load((HERE / CORPUS_FILE).read_text(encoding="utf-8"))
 
