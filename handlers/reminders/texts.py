@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import Decimal
 
-from scoring.bands import band_of
 from scoring.thaidate import format_be
 
 from .. import texts as common
@@ -15,6 +13,7 @@ from ..agreements import evaluate_submission, monthly, period_for, unit_score
 from ..calendar import cutoffs, day_th, off_phrase
 from ..permissions import units_in_scope
 from ..ports import Person, Unit
+from ..views.appraisal import KIND_TH
 from .world import Item, World
 
 MAX_TEXT = 3900  # under Telegram's 4,096 characters and LINE's 5,000
@@ -115,7 +114,27 @@ def weekly(world: World, chief: Person, today: date) -> str:
     others = [u for u in scope if u.id != chief.unit_id and u.id in world.slots]
     lines = [f"📊 {dear(chief)}", f"สรุปประจำสัปดาห์ ณ {format_be(today)}"]
     horizon = today + timedelta(days=7)
-    for unit in own:
+    rows = []
+    for unit in others:
+        score = unit_score(world.store, world.catalogs, unit, today)
+        if not score.totals:
+            continue
+        by_set = {catalog.set: result for catalog, result in score.totals}  # never averaged together
+        team, individual = by_set.get("team"), by_set.get("individual")
+        shown = " · ".join(f"{name} {common.total_brief(result)}" for name, result in
+                           (("ทีม", team), ("บุคคล", individual)) if result is not None)
+        at_risk = risks(world, unit, today, horizon)
+        order = (team is None, -(team.score100 if team else 0), individual is None,
+                 -(individual.score100 if individual else 0), unit.name)
+        rows.append((order, f"{unit.name}: {shown}"
+                     + (f" · เสี่ยงลดระดับ {len(at_risk)}: " + "; ".join(r.split(':')[0] for r in at_risk[:3])
+                        if at_risk else "")))
+    if rows:
+        lines.append("หน่วยงานในความดูแล เรียงตามคะแนนรายทีม:")
+        lines += [f"{i}. {text}" for i, (_, text) in enumerate(sorted(rows, key=lambda r: r[0]), 1)]
+    for unit in own:  # the chief's own agreements after the units under them (issue 14)
+        if rows:
+            lines.append(f"ข้อตกลงของ{KIND_TH.get(unit.kind, '')}{unit.name}เอง:")
         score = unit_score(world.store, world.catalogs, unit, today)
         for catalog, result in score.totals:
             set_name = {"team": "รายทีม", "individual": "รายบุคคล"}.get(catalog.set, catalog.set)
@@ -125,21 +144,6 @@ def weekly(world: World, chief: Person, today: date) -> str:
         if at_risk:
             lines.append("ตัวชี้วัดที่เสี่ยงลดระดับ:")
             lines += [f"• {r}" for r in at_risk[:15]]
-    rows = []
-    for unit in others:
-        score = unit_score(world.store, world.catalogs, unit, today)
-        if not score.totals:
-            continue
-        points = sum((t.score100 for _, t in score.totals), Decimal(0)) / len(score.totals)
-        shown = (common.total_brief(score.totals[0][1]) if len(score.totals) == 1
-                 else f"{common.score(points)} ({band_of(points).th})")
-        at_risk = risks(world, unit, today, horizon)
-        rows.append((points, f"{unit.name} {shown}"
-                     + (f" · เสี่ยงลดระดับ {len(at_risk)}: " + "; ".join(r.split(':')[0] for r in at_risk[:3])
-                        if at_risk else "")))
-    if rows:
-        lines.append("หน่วยงานในความดูแล (เฉลี่ยรายทีมและรายบุคคล):")
-        lines += [f"{i}. {text}" for i, (_, text) in enumerate(sorted(rows, key=lambda r: -r[0]), 1)]
     if len(lines) == 2:
         lines.append("ยังไม่มีข้อตกลงตัวชี้วัดในรอบนี้ค่ะ")
     return "\n".join(lines)

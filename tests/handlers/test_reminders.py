@@ -211,6 +211,25 @@ def test_chief_weekly_digest(store, catalogs):
     assert "หน่วยงานในความดูแล" in province.text and "เบตง" in province.text
 
 
+def test_province_chiefs_digest_ranks_the_districts_first_team_and_individual_apart(store, catalogs):
+    """Issue 14: what the chief wants first are the districts; a parent is never ranked among its children,
+    and team and individual totals are two figures with their bands, never one average."""
+    submit(store, MUEANG_OFFICER, "yala-mueang", "i1", "2025-05")
+    planned = plan(store, catalogs, date(2025, 6, 16), date(2025, 6, 22))
+    text = next(p for p in planned if p.key == (PROVINCE_CHIEF, "week:2025-W25", "weekly")).text
+    lines = text.splitlines()
+    head = lines.index("หน่วยงานในความดูแล เรียงตามคะแนนรายทีม:")
+    own = lines.index("ข้อตกลงของจังหวัดยะลาเอง:")
+    ranked = lines[head + 1:own]
+    assert head == 2 and len(ranked) == 8  # the eight districts, before the province's own figures
+    assert [line.split(". ", 1)[0] for line in ranked] == [str(i) for i in range(1, 9)]
+    assert not any(line.split(". ", 1)[1].startswith("ยะลา:") for line in ranked)  # the province is not ranked
+    mueang = next(line for line in ranked if "เมืองยะลา:" in line)
+    assert "ทีม " in mueang and "บุคคล " in mueang and mueang.count("(ระดับ") == 2  # each with its band
+    assert "เฉลี่ย" not in text
+    assert any(line.startswith("ยะลา รายทีม:") for line in lines[own:])
+
+
 # ---------------------------------------------------------------- when: quiet hours, downtime, mute
 
 
