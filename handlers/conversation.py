@@ -41,6 +41,7 @@ from .permissions import ROLE_TH, allowed, units_in_scope
 from .ports import InviteError, Renderer, Store
 from .strangers import StrangerPace
 from .views import charts, criteria, deadlines, files, missing, risk, score
+from .views import evidence as evidence_view
 
 SNOOZE_DAYS = (1, 30)  # a snooze is bounded: longer pauses are a mute
 
@@ -168,6 +169,10 @@ class Conversation:
         if intent == "cancel":
             self.store.set_state(ctx.msg.chat_key, None)
             return [Reply("ยกเลิกแล้วค่ะ")]
+        if intent in evidence_view.VIEWS:  # "ดูหลักฐาน ตชว.1", "ขอไฟล์หลักฐาน ตชว.1", "ลบหลักฐาน ตชว.1 ไฟล์ที่ 2"
+            if not ctx.msg.attachments:  # (a file sent with these words is still evidence); rights: the view's
+                return evidence_view.VIEWS[intent](self.store, self.catalogs, ctx, u)
+            intent = "evidence"
         if not allowed(ctx.person, intent):  # the overview's own right is checked by the score view
             return [not_allowed(ctx.person, intent)]
         view = {"score": score.answer, "missing": partial(missing.answer, renderer=self.renderer),

@@ -36,20 +36,26 @@ def allowed(person: Person, intent: str) -> bool:
 
 
 def units_in_scope(store: Store, person: Person) -> list[Unit]:
-    """The units a person may see: own unit, plus provinces (with districts) and units named in scopes."""
+    """The units a person may see: own unit; for a chief, coordinator or admin of a unit with units under it
+    (a province, a department or division: any depth) every unit below it; units named in scopes (a
+    "province" scope with everything below it); an admin every unit."""
     seen: dict[str, Unit] = {}
 
-    def add(unit: Unit | None, with_children: bool) -> None:
+    def add(unit: Unit | None, below: bool) -> None:
         if unit is None:
             return
         seen.setdefault(unit.id, unit)
-        if with_children:
-            for child in store.units(parent=unit.id):
-                seen.setdefault(child.id, child)
+        frontier = [unit] if below else []
+        while frontier:  # breadth first: a parent before its children
+            parent = frontier.pop(0)
+            for child in store.units(parent=parent.id):
+                if child.id not in seen:
+                    seen[child.id] = child
+                    frontier.append(child)
 
     own = store.unit(person.unit_id)
-    province_wide = person.role in ("chief", "coordinator", "admin") and own is not None and own.kind == "province"
-    add(own, province_wide)
+    oversees = person.role in ("chief", "coordinator", "admin") and own is not None and own.kind != "group"
+    add(own, oversees)
     if own is not None and own.kind == "group" and own.parent:  # a provincial group sees its province
         add(store.unit(own.parent), person.role in ("coordinator", "chief", "admin"))
     for scope in person.scopes:

@@ -192,6 +192,10 @@ class Store(Protocol):
     def keep_file(self, data: bytes, file_name: str | None = None,
                   mime_hint: str | None = None) -> str: ...  # checked like evidence (EvidenceRefused); sha256
     def kept_file(self, sha256: str) -> bytes: ...  # raises FileNotFoundError when gone
+    # an officer withdrawing their own evidence: a retraction row, never a deletion (issue 14)
+    def retract_evidence(self, evidence_id: int, person_id: int, *,
+                         at: datetime) -> datetime: ...  # KeyError: no such evidence; PermissionError: not theirs
+    def retracted_evidence(self, unit_id: str) -> dict[int, datetime]: ...  # evidence id -> when retracted
 
     # conversation state and settings
     def get_state(self, chat_key: str) -> dict[str, Any] | None: ...

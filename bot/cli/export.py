@@ -9,6 +9,11 @@ with ``--pdf``, the unit's own appraisal summary to sign.
   ``--today`` takes the dates `kpibot level` takes (scoring.thaidate.day_arg: BE or CE, Thai month words).
 - Database: ``--db``, else ``$KPIBOT_DB`` (var/kpibot.sqlite3) when it exists, else the demo database.
 - Output: one Thai line (file, size, what it holds, render time); problems end with exit code 2.
+
+`kpibot export-evidence --unit NAME [--round FY/N] [--today DATE] -o FILE.zip`: the unit's evidence pack
+for the round (bot/exports/evidence_pack.py: the files and index.xlsx), same unit, round, day and
+database rules; evidence files are read from ``$KPIBOT_VAR/evidence``. The zip is written to
+``FILE.zip.part`` and renamed when complete, so a failed run leaves no half-written FILE.zip.
 """
 
 from __future__ import annotations
@@ -124,6 +129,59 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_evidence(args: argparse.Namespace) -> int:
+    """`kpibot export-evidence`: the unit's evidence pack for the round (bot/exports/evidence_pack.py)."""
+    from bot.cli.admin import default_evidence_dir
+    from bot.exports.evidence_pack import pack
+    from bot.store.sqlite import SqliteStore
+    from handlers.views.evidence import collect
+    from scoring.loader import load_all
+
+    path = _db_path(args.db)
+    if path is None or not path.exists():
+        _err("ไม่พบฐานข้อมูล: ระบุ --db หรือสร้างด้วย `kpibot demo` ก่อน")
+        return 2
+    day = args.today or system_clock().date()
+    if args.round:
+        day = day_in_round(day, *args.round)
+    store = SqliteStore(path, default_evidence_dir())
+    out = Path(args.output)
+    try:
+        units = find_unit(store, args.unit)
+        if not units:
+            _err(f"ไม่พบหน่วยงาน “{args.unit}”")
+            return 2
+        if len(units) > 1:
+            _err(f"ชื่อ “{args.unit}” ตรงกับหลายหน่วยงาน ({', '.join(u.id for u in units)}) กรุณาระบุรหัส")
+            return 2
+        start = time.perf_counter()
+        listing = collect(store, load_all(), units[0], day)
+        if not listing.kpis:
+            _err(f"{units[0].name}: ไม่มีข้อตกลงตัวชี้วัดในรอบที่มีวันที่ {format_be(day)}")
+            return 2
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(out.name + ".part")
+        try:
+            with partial.open("wb") as fh:  # the pack may be large: straight to disk, renamed when complete
+                packed = pack(listing, lambda ev: Path(ev.path).read_bytes(), fh)
+            partial.replace(out)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        seconds = time.perf_counter() - start
+    finally:
+        store.close()
+    problems = f" · ⚠️ ไม่ได้ใส่ {packed.problems:,} ไฟล์ (ไม่พบหรือไม่ตรง sha256: ดูหมายเหตุใน index.xlsx)" \
+        if packed.problems else ""
+    if packed.retracted:
+        problems += f" · ถอนแล้ว {packed.retracted:,} ไฟล์ (อยู่ในดัชนี ไม่อยู่ในชุด)"
+    kpis = len({r.key for r in listing.rows if r.live})
+    _out(f"บันทึกแล้ว: {out} ({out.stat().st_size:,} ไบต์, ข้อมูล ณ {format_be(day)}) · หลักฐาน{listing.unit.name} "
+         f"{listing.round_label}: {packed.files:,} ไฟล์ จาก {kpis:,} ตัวชี้วัด พร้อมดัชนี index.xlsx{problems} · "
+         f"{seconds:.2f} วินาที")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     exp = subparsers.add_parser("export", help="the official Excel form (004 annex 2) of a unit, or its PDF to sign")
     exp.add_argument("--unit", required=True, help="unit id or Thai name (ยะลา, จังหวัดยะลา, yala-mueang)")
@@ -134,3 +192,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exp.add_argument("--pdf", action="store_true", help="write the unit's appraisal summary to sign as PDF instead")
     exp.add_argument("--db", help="SQLite file (default: $KPIBOT_DB or var/kpibot.sqlite3, else the demo database)")
     exp.set_defaults(func=cmd_export)
+
+    evp = subparsers.add_parser("export-evidence", help="a zip of a unit's evidence files for a round, with an index sheet")
+    evp.add_argument("--unit", required=True, help="unit id or Thai name (เมืองยะลา, yala-mueang)")
+    evp.add_argument("--round", type=round_arg, metavar="FY/N",
+                     help="BE fiscal year and round, e.g. 2568/2 (default: the round containing --today)")
+    evp.add_argument("--today", type=day_arg, help="as of this day (2025-06-10, 2568-06-10, \"10 มิ.ย. 68\")")
+    evp.add_argument("-o", "--output", required=True, metavar="FILE.zip", help="the .zip to write")
+    evp.add_argument("--db", help="SQLite file (default: $KPIBOT_DB or var/kpibot.sqlite3, else the demo database)")
+    evp.set_defaults(func=cmd_export_evidence)

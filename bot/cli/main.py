@@ -420,6 +420,7 @@ _OWN_COMMANDS = frozenset({"catalog", "level", "score", "run", "chat", "demo"})
 _COMMAND_MODULES = {
     "org": "bot.cli.admin", "agreement": "bot.cli.admin", "invite": "bot.cli.admin",
     "parse": "bot.cli.parse", "reminders": "bot.cli.reminders", "export": "bot.cli.export",
+    "export-evidence": "bot.cli.export",
 }
 _ALL_MODULES = ("bot.cli.admin", "bot.cli.parse", "bot.cli.reminders", "bot.cli.export")
 

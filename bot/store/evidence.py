@@ -28,6 +28,12 @@ are containers (zip or OLE) that carry macros, embedded objects and external lin
 safely needs a parser of each format (and zip-bomb guards), and what a committee reads must not change
 with the viewer; every office program saves a PDF.
 
+Retractions (``EvidenceRetractionsStore``, mixed into ``SqliteStore``; table ``evidence_retractions``): an
+officer withdraws their own evidence with a row there, once per evidence row, in one transaction with its
+audit row; the evidence row and its file are never deleted (triggers refuse DELETE on both tables). Only
+the person who sent the evidence may retract it (``PermissionError`` otherwise, ``KeyError`` for an
+unknown id); retracting again returns the first retraction's time and writes nothing.
+
 A file is kept once, under ``evidence_dir/ab/abcdef...`` (its sha256), whatever unit, KPI or period it
 is attached to. For JPEG/PNG/WebP Pillow gives the pixel size and, when the photo kept its EXIF, the
 time it was taken (ignored unless its year is 2000 to next year) and where.
@@ -40,9 +46,11 @@ import io
 import os
 import struct
 import tempfile
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import filetype
 from PIL import Image
@@ -337,3 +345,47 @@ def _gps(exif) -> tuple[float, float] | None:
 def _degrees(value) -> float:
     d, m, s = (float(v) for v in value)
     return d + m / 60 + s / 3600
+
+
+# -- retractions (the store's methods; SqliteStore inherits them) ------------------------------------------
+class EvidenceRetractionsStore:
+    """Mixed into SqliteStore (which provides ``db``, ``_lock``, ``_write``, ``_row``, ``_rows``, ``_audit``)."""
+
+    if TYPE_CHECKING:  # provided by SqliteStore
+        db: Any
+        _lock: Any
+
+        def _write(self) -> AbstractContextManager[Any]: ...
+        def _row(self, sql: str, params: Any = None) -> dict[str, Any] | None: ...
+        def _rows(self, sql: str, params: Any = None) -> list[dict[str, Any]]: ...
+        def _now(self) -> datetime: ...
+        def _audit(self, action: str, entity: str, entity_id: Any, before: Any = None, after: Any = None, *,
+                   actor_person: int | None = None, actor: str | None = None) -> None: ...
+
+    def retract_evidence(self, evidence_id: int, person_id: int, *, at: datetime) -> datetime:
+        """Withdraw one's own evidence (see the module docstring); returns when it was retracted."""
+        with self._write():
+            row = self._row("SELECT id, person_id FROM evidence WHERE id = ?", [evidence_id])
+            if row is None:
+                raise KeyError(evidence_id)
+            if row["person_id"] != person_id:
+                raise PermissionError(f"evidence {evidence_id} was sent by another person")
+            done = self._row("SELECT at FROM evidence_retractions WHERE evidence_id = ?", [evidence_id])
+            if done is not None:
+                return _when(done["at"])
+            when = at if at.tzinfo is not None else at.replace(tzinfo=BANGKOK)
+            self.db.execute("INSERT INTO evidence_retractions (evidence_id, person_id, at, recorded_at) "
+                            "VALUES (?, ?, ?, ?)", [evidence_id, person_id, when.isoformat(), self._now().isoformat()])
+            self._audit("retract", "evidence", evidence_id, None, {"at": when.isoformat()}, actor_person=person_id)
+        return when
+
+    def retracted_evidence(self, unit_id: str) -> dict[int, datetime]:
+        """The unit's retracted evidence: evidence id -> when it was retracted."""
+        rows = self._rows("SELECT r.evidence_id, r.at FROM evidence_retractions r JOIN evidence e "
+                          "ON e.id = r.evidence_id WHERE e.unit_id = ?", [unit_id])
+        return {r["evidence_id"]: _when(r["at"]) for r in rows}
+
+
+def _when(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=BANGKOK)

@@ -243,8 +243,45 @@ def _outbox_charts(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE reminder_outbox ADD COLUMN chart TEXT")
 
 
+def _department_kinds(db: sqlite_utils.Database) -> None:
+    """Units above a province (issue 14, national scale): a department (กรม) over the provinces, a division
+    (กอง, 004) under a department. Only the units table's CHECK on ``kind`` widens; no row changes, so the
+    table is not rebuilt: its stored definition is edited in place, the procedure SQLite documents for a
+    change that leaves the file's content valid (ALTER TABLE, "other kinds of table schema changes"),
+    with the schema cookie bumped so every connection reloads it."""
+    old = "CHECK (kind IN ('province', 'district', 'group'))"
+    new = "CHECK (kind IN ('department', 'division', 'province', 'district', 'group'))"
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'units'",
+                   [old, new])
+        cookie = db.execute("PRAGMA schema_version").fetchone()[0]
+        db.execute(f"PRAGMA schema_version = {int(cookie) + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+
+
+def _evidence_retractions(db: sqlite_utils.Database) -> None:
+    """An officer withdrawing their own evidence (issue 14): a row here, never a deletion. The evidence row
+    and its file stay (history, audit); a retracted file is not sent back, counted or put in the pack's
+    zip. One retraction per evidence row; evidence rows and retractions refuse DELETE."""
+    for sql in [
+        """CREATE TABLE evidence_retractions (
+            evidence_id INTEGER PRIMARY KEY REFERENCES evidence(id),
+            person_id INTEGER NOT NULL REFERENCES people(id),
+            at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        )""",
+        """CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence
+           BEGIN SELECT RAISE(ABORT, 'evidence is never deleted: retract it'); END""",
+        """CREATE TRIGGER evidence_retractions_no_delete BEFORE DELETE ON evidence_retractions
+           BEGIN SELECT RAISE(ABORT, 'a retraction is never deleted'); END""",
+    ]:
+        db.execute(sql)
+
+
 MIGRATIONS: list[Migration] = [_v1_core, _v2_indexes, _v3_channel_links, _reminder_outbox, _submission_flags,
-                               _name_indexes, _outbox_charts]
+                               _name_indexes, _outbox_charts, _department_kinds, _evidence_retractions]
 
 
 class SchemaTooNew(RuntimeError):

@@ -46,6 +46,7 @@ import bot.store.evidence as ev
 from bot.store.channel_events import ChannelEventsStore
 from bot.store.migrations import MIGRATIONS, migrate
 from bot.store.outbox import OutboxStore
+from bot.store.readcache import ReadCache, submissions_family
 from handlers.ports import (
     ROLES,
     Agreement,
@@ -62,7 +63,7 @@ from handlers.ports import (
 )
 from scoring.thaidate import BANGKOK
 
-UNIT_KINDS = ("province", "district", "group")
+UNIT_KINDS = ("department", "division", "province", "district", "group")  # department, division: issue 14
 SCOPE_KINDS = ("unit", "province", "kpi_group")
 REMINDER_MODES = ("on", "muted", "snoozed")
 
@@ -118,8 +119,17 @@ def _dt_in(value: datetime | None) -> str | None:
     return None if value is None else _aware(value).isoformat()
 
 
+_OFFSETS: dict[Any, Any] = {}  # one tzinfo instance per stored offset ("+07:00"), shared by every value read
+
+
 def _dt_out(value: str | None) -> datetime | None:
-    return None if value is None else _aware(datetime.fromisoformat(value))
+    """An aware datetime; values with the same offset share one tzinfo instance, so comparing two of them
+    (a ranking compares thousands of ``sent_at``) takes CPython's same-tzinfo path, not two utcoffset() calls."""
+    if value is None:
+        return None
+    out = _aware(datetime.fromisoformat(value))
+    shared = _OFFSETS.setdefault(out.tzinfo, out.tzinfo)
+    return out if shared is out.tzinfo else out.replace(tzinfo=shared)
 
 
 def _json_default(value: Any) -> Any:
@@ -161,7 +171,7 @@ def new_code() -> str:
 # ---------------------------------------------------------------- the store
 
 
-class SqliteStore(OutboxStore, ChannelEventsStore):
+class SqliteStore(OutboxStore, ChannelEventsStore, ev.EvidenceRetractionsStore):
     """handlers.ports.Store on one SQLite file; see the module docstring for the guarantees."""
 
     def __init__(self, path: str | Path, evidence_dir: str | Path, *, clock: Clock | None = None,
@@ -183,6 +193,7 @@ class SqliteStore(OutboxStore, ChannelEventsStore):
         self.db.execute(f"PRAGMA synchronous = {synchronous}")  # FULL: see the module docstring
         with self._lock:
             self.schema_version = migrate(self.db)
+            self._cache = ReadCache(self.db.conn)  # bot/store/readcache.py: dropped on every change
 
     # -- plumbing
 
@@ -221,17 +232,20 @@ class SqliteStore(OutboxStore, ChannelEventsStore):
                 return
             conn.execute("BEGIN IMMEDIATE")
             try:
-                yield
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            try:
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+                try:
+                    yield
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                try:
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            finally:
+                self._cache.wrote()  # the read cache replays the audit rows before its next read
 
     def _now(self) -> datetime:
         return _aware(self.clock())
@@ -272,16 +286,24 @@ class SqliteStore(OutboxStore, ChannelEventsStore):
         return Unit(row["id"], row["name"], row["kind"], row["parent"], json.loads(row["attributes"] or "{}"))
 
     def unit(self, unit_id: str) -> Unit | None:
-        row = self._row("SELECT * FROM units WHERE id = ?", [unit_id])
-        return self._unit(row) if row else None
+        def load() -> Unit | None:
+            row = self._row("SELECT * FROM units WHERE id = ?", [unit_id])
+            return self._unit(row) if row else None
+
+        with self._lock:
+            return self._cache.get("units", ("unit", unit_id), load)
 
     def units(self, parent: str | None = None) -> list[Unit]:
         """All units, or the direct children of ``parent``."""
-        if parent is None:
-            rows = self._rows("SELECT * FROM units ORDER BY kind = 'group', kind = 'district', parent, name, id")
-        else:
-            rows = self._rows("SELECT * FROM units WHERE parent = ? ORDER BY kind, name, id", [parent])
-        return [self._unit(r) for r in rows]
+        def load() -> list[Unit]:
+            if parent is None:
+                rows = self._rows("SELECT * FROM units ORDER BY kind = 'group', kind = 'district', parent, name, id")
+            else:
+                rows = self._rows("SELECT * FROM units WHERE parent = ? ORDER BY kind, name, id", [parent])
+            return [self._unit(r) for r in rows]
+
+        with self._lock:
+            return list(self._cache.get("units", ("units", parent), load))
 
     def units_named(self, name: str) -> list[Unit]:
         """Units whose Thai name is exactly ``name`` (whitespace-trimmed)."""
@@ -326,7 +348,8 @@ class SqliteStore(OutboxStore, ChannelEventsStore):
             params.append(role)
         sql = "SELECT * FROM people" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
         with self._lock:
-            return [self._person(r) for r in self._rows(sql, params)]
+            return list(self._cache.get("people", ("people", unit_id, role),
+                                        lambda: [self._person(r) for r in self._rows(sql, params)]))
 
     def people_named(self, name: str) -> list[Person]:
         """People whose name matches ``name`` once runs of whitespace are collapsed."""
@@ -650,7 +673,9 @@ class SqliteStore(OutboxStore, ChannelEventsStore):
         if unit_id is not None:
             sql += " AND unit_id = ?"
             params.append(unit_id)
-        return [self._agreement(r) for r in self._rows(sql + " ORDER BY unit_id, catalog_id, id", params)]
+        with self._lock:
+            return list(self._cache.get("agreements", ("agreements", unit_id, on), lambda: [
+                self._agreement(r) for r in self._rows(sql + " ORDER BY unit_id, catalog_id, id", params)]))
 
     def all_agreements(self, unit_id: str | None = None) -> list[Agreement]:
         sql, params = "SELECT * FROM agreements", []
@@ -765,13 +790,19 @@ class SqliteStore(OutboxStore, ChannelEventsStore):
         sql = (f"WITH live AS (SELECT * FROM submissions WHERE {' AND '.join(where)} AND {self._LIVE}), "
                "ranked AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY kpi_id, period ORDER BY version DESC) AS rn "
                "FROM live) SELECT * FROM ranked WHERE rn = 1 ORDER BY kpi_id, period")
-        return [self._submission(r) for r in self._rows(sql, params)]
+        with self._lock:
+            return list(self._cache.get(submissions_family(unit_id, catalog_id), ("current", kpi_id, period),
+                                        lambda: [self._submission(r) for r in self._rows(sql, params)]))
 
     def history(self, unit_id: str, catalog_id: str, kpi_id: str) -> list[Submission]:
         """Every version of one KPI for a unit, all periods, oldest first."""
-        return [self._submission(r) for r in self._rows(
-            "SELECT * FROM submissions WHERE unit_id = ? AND catalog_id = ? AND kpi_id = ? ORDER BY period, version",
-            [unit_id, catalog_id, kpi_id])]
+        def load() -> list[Submission]:
+            return [self._submission(r) for r in self._rows(
+                "SELECT * FROM submissions WHERE unit_id = ? AND catalog_id = ? AND kpi_id = ? "
+                "ORDER BY period, version", [unit_id, catalog_id, kpi_id])]
+
+        with self._lock:
+            return list(self._cache.get(submissions_family(unit_id, catalog_id), ("history", kpi_id), load))
 
     def last_submission_by(self, person_id: int) -> Submission | None:
         """The person's latest submission that is still live (so repeated "undo" walks back one by one)."""

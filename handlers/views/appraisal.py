@@ -15,7 +15,10 @@ The builders (below the dataclasses) guarantee, tests/handlers/test_appraisal.py
   leaves blank or lacks); the result is the figure that counts, as read (a derived percent as derived,
   2 decimals); evidence counts the files stored for the KPI with periods inside the round.
 - ``ranking``: the direct children of a unit only, never the unit itself; team and individual with their
-  own bands, never averaged; ``change`` is the team score now minus the team score on the figures sent
+  own bands, never averaged together; a child that has units under it (a province under a department) is
+  ranked on them, never on its own agreements: the mean of its children's team scores, and apart the mean
+  of their individual scores (half-up to 2 places, each with its band), the KPIs they all still owe, the
+  mean of their changes (``averaged`` says over how many); ``change`` is the team score now minus the team score on the figures sent
   before the 1st of this month (corrections and retractions replayed by version), None when there was
   none. Cost: one history read per KPI whose current figure was sent this month; the rest is reused.
 - ``missing_items``: every figure owed in the round so far plus the next one of each monthly KPI, with the
@@ -33,10 +36,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
-from scoring.bands import BANDS, WEIGHTS_PRESENT_TH
+from scoring.bands import BANDS, WEIGHTS_PRESENT_TH, band_of
 from scoring.evaluate import Evaluation, primary_input
 from scoring.model import Catalog, Kpi
+from scoring.numbers import round_half_up
 from scoring.rounds import round_of
 from scoring.thaidate import BANGKOK
 from scoring.totals import Total, applicable_kpis, total
@@ -100,6 +105,7 @@ class RankRow:
     individual_band: str | None
     missing: int  # KPIs still unreported, all agreements
     change: Decimal | None = None  # team score now minus at the end of last month (None: no figure then)
+    averaged: str = ""  # a unit with units under it, ranked on them: Thai, "เฉลี่ย 12 อำเภอ" ("": its own figures)
 
 
 @dataclass(frozen=True)
@@ -249,9 +255,11 @@ def _in_round(period: str, agreement: Agreement) -> bool:
 
 def evidence_count(store: Store, unit: Unit, agreement: Agreement, kpi: Kpi) -> int:
     """Evidence files stored for the KPI in the agreement's round: periods inside the round, received on or
-    after its start (a "round" file of an earlier round does not count)."""
-    return sum(1 for e in store.evidence_for(unit.id, agreement.catalog_id, kpi.id)
-               if _in_round(e.period, agreement) and e.received_at.date() >= agreement.start)
+    after its start (a "round" file of an earlier round does not count), not withdrawn by its sender."""
+    found = store.evidence_for(unit.id, agreement.catalog_id, kpi.id)
+    withdrawn = store.retracted_evidence(unit.id) if found else {}
+    return sum(1 for e in found if e.id not in withdrawn
+               and _in_round(e.period, agreement) and e.received_at.date() >= agreement.start)
 
 
 def _sheet(store: Store, unit: Unit, agreement: Agreement, catalog: Catalog, result: Total,
@@ -347,39 +355,119 @@ def _score_then(store: Store, unit: Unit, catalog: Catalog, agreement: Agreement
                  cases=agreement.cases).score100
 
 
-def ranking(store: Store, catalogs: Mapping[str, Catalog], parent_unit: Unit, today: date) -> list[RankRow]:
+def _mean(values: Iterable[Decimal | None]) -> Decimal | None:
+    present = [v for v in values if v is not None]
+    return round_half_up(sum(present, Decimal(0)) / len(present), 2) if present else None
+
+
+def _averaged(unit: Unit, children: list[Unit], rows: list[RankRow]) -> RankRow | None:
+    """A unit ranked on the units under it (a province on its districts); None when none has an agreement."""
+    if not rows:
+        return None
+    team, individual = _mean(r.team for r in rows), _mean(r.individual for r in rows)
+    kinds = {c.kind for c in children}
+    word = KIND_TH.get(next(iter(kinds)), "หน่วยงาน") if len(kinds) == 1 else "หน่วยงาน"
+    return RankRow(unit=unit.name, team=team, team_band=band_of(team).th if team is not None else None,
+                   individual=individual, individual_band=band_of(individual).th if individual is not None else None,
+                   missing=sum(r.missing for r in rows), change=_mean(r.change for r in rows),
+                   averaged=f"เฉลี่ย {len(rows):,} {word}")
+
+
+def _fresh_rank_row(store: Store, catalogs: Mapping[str, Catalog], child: Unit, today: date,
+                    moment: datetime) -> RankRow | None:
+    """One unit's row from its own agreements (None when it has none today), as the score card scores them."""
+    score = unit_score(store, catalogs, child, today)
+    if not score.totals:
+        return None
+    team = next(((c, t) for c, t in score.totals if c.set != "individual"), None)
+    individual = next(((c, t) for c, t in score.totals if c.set == "individual"), None)
+    change = None
+    if team is not None:
+        agreement = next(a for a in store.agreements(child.id, today) if a.catalog_id == team[0].id)
+        if agreement.start < moment.date():
+            then = _score_then(store, child, team[0], agreement, score.levels, moment)
+            change = team[1].score100 - then if then is not None else None
+    return RankRow(
+        unit=child.name,
+        team=team[1].score100 if team else None, team_band=team[1].band if team else None,
+        individual=individual[1].score100 if individual else None,
+        individual_band=individual[1].band if individual else None,
+        missing=sum(len(t.missing) for _, t in score.totals), change=change)
+
+
+# Unit rows already computed, keyed by everything _fresh_rank_row reads (so a hit is the fresh row by
+# construction, and any submission, correction or retraction of the unit, a changed agreement, unit or
+# catalog makes a new key): the unit, the day, its agreements in force, and per agreement the ids of its
+# current figures plus, for KPIs with no current figure sent before `moment` (none at all, or one sent
+# since), the ids of every version (what _score_then replays). The catalogs a key names are kept in its entry (their ids stay theirs).
+_ROWS: dict[tuple[Any, ...], tuple[tuple[Catalog | None, ...], RankRow | None]] = {}
+_ROWS_MAX = 20_000
+
+
+def _row_key(store: Store, catalogs: Mapping[str, Catalog], child: Unit, today: date,
+             moment: datetime) -> tuple[tuple[Any, ...], tuple[Catalog | None, ...]]:
+    agreements = store.agreements(child.id, today)
+    used = tuple(catalogs.get(a.catalog_id) for a in agreements)
+    figures = []
+    for agreement, catalog in zip(agreements, used, strict=True):
+        current = store.current(child.id, agreement.catalog_id)
+        since = moment.astimezone(current[0].sent_at.tzinfo) if current else moment  # the rows' own tzinfo: fast
+        old = {s.kpi_id for s in current} - {s.kpi_id for s in current if s.sent_at >= since}
+        replayed = [k.id for k in (catalog.kpis if catalog is not None else ()) if k.id not in old]
+        figures.append((tuple(s.id for s in current), tuple(
+            tuple(s.id for s in store.history(child.id, agreement.catalog_id, kpi)) for kpi in replayed)))
+    key = (child.id, child.name, repr(sorted(child.attributes.items())), today, moment, repr(agreements),
+           tuple(id(c) for c in used), tuple(figures))
+    return key, used
+
+
+def _rank_row(store: Store, catalogs: Mapping[str, Catalog], child: Unit, today: date,
+              moment: datetime) -> RankRow | None:
+    """_fresh_rank_row, kept while nothing it reads has changed (``_ROWS``)."""
+    key, used = _row_key(store, catalogs, child, today, moment)
+    hit = _ROWS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], used, strict=True)):
+        return hit[1]
+    row = _fresh_rank_row(store, catalogs, child, today, moment)
+    if len(_ROWS) >= _ROWS_MAX:
+        _ROWS.clear()
+    _ROWS[key] = (used, row)
+    return row
+
+
+def ranking(store: Store, catalogs: Mapping[str, Catalog], parent_unit: Unit, today: date,
+            memo: dict[str, list[RankRow]] | None = None) -> list[RankRow]:
     """The parent's direct child units (never the parent itself) that have an agreement today, best team
     score first (then individual, then name). Team and individual are separate figures with their own
-    bands, never averaged. ``change`` = team score now minus the team score with only the figures sent
-    before the 1st of this month (None: no team agreement, its round began this month, or nothing was sent
-    by then)."""
+    bands, never averaged together. ``change`` = team score now minus the team score with only the figures
+    sent before the 1st of this month (None: no team agreement, its round began this month, or nothing was
+    sent by then). A child with units under it (a province under a department, at any depth) is ranked on
+    them (``_averaged``), not on its own agreements. ``memo`` (parent id -> rows) shares the rankings of one
+    answer (the national overview ranks each province once, for its own section and for the department's)."""
+    if memo is not None and parent_unit.id in memo:
+        return memo[parent_unit.id]
     rows = []
     moment = month_start(today)
     for child in store.units(parent=parent_unit.id):
         if child.id == parent_unit.id:
             continue
-        score = unit_score(store, catalogs, child, today)
-        if not score.totals:
+        below = [x for x in store.units(parent=child.id) if x.id != child.id]
+        if below:
+            averaged = _averaged(child, below, ranking(store, catalogs, child, today, memo))
+            if averaged is not None:
+                rows.append(averaged)
             continue
-        team = next(((c, t) for c, t in score.totals if c.set != "individual"), None)
-        individual = next(((c, t) for c, t in score.totals if c.set == "individual"), None)
-        change = None
-        if team is not None:
-            agreement = next(a for a in store.agreements(child.id, today) if a.catalog_id == team[0].id)
-            if agreement.start < moment.date():
-                then = _score_then(store, child, team[0], agreement, score.levels, moment)
-                change = team[1].score100 - then if then is not None else None
-        rows.append(RankRow(
-            unit=child.name,
-            team=team[1].score100 if team else None, team_band=team[1].band if team else None,
-            individual=individual[1].score100 if individual else None,
-            individual_band=individual[1].band if individual else None,
-            missing=sum(len(t.missing) for _, t in score.totals), change=change))
+        row = _rank_row(store, catalogs, child, today, moment)
+        if row is not None:
+            rows.append(row)
 
     def order(row: RankRow) -> tuple:
         return (row.team is None, -(row.team or 0), row.individual is None, -(row.individual or 0), row.unit)
 
-    return sorted(rows, key=order)
+    ranked = sorted(rows, key=order)
+    if memo is not None:
+        memo[parent_unit.id] = ranked
+    return ranked
 
 
 # -- missing items
@@ -409,6 +497,28 @@ def _round_cutoff(slot: Slot, cutoffs_: list[Cutoff]) -> date:
     agreement (001: 16 Sep 2567), else at the end of the round."""
     days = [c.day for c in cutoffs_ if c.kind == "round" and slot in c.slots]
     return min(days) if days else slot.agreement.end
+
+
+# The cutoffs of one agreement's KPIs, as missing_items uses them: per KPI (in the group's order) the monthly
+# cutoff day of each period and the round cutoff. They depend only on the catalog, which of its KPIs the unit
+# has, and the agreement's dates (calendar.cutoffs reads nothing else), so 878 districts on the same catalogs
+# share a handful of plans; the catalog is kept in the entry (its id stays its own).
+_PLANS: dict[tuple[Any, ...], tuple[Catalog, list[tuple[dict[str | None, date], date]]]] = {}
+
+
+def _cutoff_plan(group: list[Slot]) -> list[tuple[dict[str | None, date], date]]:
+    agreement, catalog = group[0].agreement, group[0].catalog
+    key = (id(catalog), tuple(s.kpi.id for s in group), agreement.start, agreement.end)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0] is catalog:
+        return hit[1]
+    dated = cutoffs(group, agreement.start, agreement.end)
+    plan = [({c.period: c.day for c in dated if c.kind == "monthly" and c.slots[0] is slot}, _round_cutoff(slot, dated))
+            for slot in group]
+    if len(_PLANS) > 10_000:
+        _PLANS.clear()
+    _PLANS[key] = (catalog, plan)
+    return plan
 
 
 def _who(store: Store, unit: Unit) -> tuple[str, str]:
@@ -443,13 +553,11 @@ def missing_items(store: Store, catalogs: Mapping[str, Catalog], units: Iterable
         for group in by_agreement.values():
             agreement, catalog = group[0].agreement, group[0].catalog
             sent = {(s.kpi_id, s.period) for s in store.current(unit.id, catalog.id)}
-            dated = cutoffs(group, agreement.start, agreement.end)
-            for slot in group:
+            for slot, (days, round_due) in zip(group, _cutoff_plan(group), strict=True):
                 if slot.kpi.rubric.reviewer:
                     continue
                 owed: list[tuple[str, date | None]] = []
                 if monthly(slot.kpi):
-                    days = {c.period: c.day for c in dated if c.kind == "monthly" and c.slots[0] is slot}
                     for year, month in _months(agreement.start, agreement.end):
                         period = f"{year:04d}-{month:02d}"
                         due = days.get(period) or min(_last_day(year, month), agreement.end)
@@ -457,7 +565,7 @@ def missing_items(store: Store, catalogs: Mapping[str, Catalog], units: Iterable
                         if due >= today:
                             break
                 else:
-                    owed.append(("round", _round_cutoff(slot, dated)))
+                    owed.append(("round", round_due))
                 for period, due in owed:
                     if (slot.kpi.id, period) in sent:
                         continue

@@ -171,3 +171,103 @@ def test_past_three_messages_the_missing_list_is_an_excel_file(store, catalogs, 
     wb = openpyxl.load_workbook(io.BytesIO(reply.document))
     rows = [r for r in wb["รายการค้างส่ง"].iter_rows(values_only=True) if r and r[0] in DISTRICTS + ("ยะลา",)]
     assert len(rows) == len(items)
+
+
+def _department(store, catalogs):
+    """The demo province under a department, beside a second province of two districts; an admin at the
+    department. Returns the admin's id."""
+    from handlers.ports import Unit
+    from scoring.rounds import round_of
+
+    store.put_unit(Unit("cdd", "กรมการพัฒนาชุมชน", "department", None, {}))
+    store.put_unit(Unit("yala", "ยะลา", "province", "cdd", {"staff": 14}))
+    store.put_unit(Unit("pattani", "ปัตตานี", "province", "cdd", {"staff": 12}))
+    current = round_of(TODAY)
+    for uid, name in (("pattani-mueang", "เมืองปัตตานี"), ("pattani-nongchik", "หนองจิก")):
+        store.put_unit(Unit(uid, name, "district", "pattani", {"staff": 3}))
+        for catalog_id in ("yala-2568-r2-district-team", "yala-2568-r2-district-individual"):
+            chosen = {"choice": "i7"} if catalog_id.endswith("individual") else {}
+            store.assign_agreement(catalog_id, uid, current.fiscal_year, current.number, current.start,
+                                   current.end, chosen=chosen)
+    admin = store.add_person("ผู้ดูแลระบบ กรม", "admin", "cdd")
+    store.link_identity(admin.id, "console", str(admin.id))
+    return admin.id
+
+
+def test_a_department_ranks_provinces_on_their_districts_and_drills_down(store, catalogs):
+    from decimal import Decimal
+
+    from scoring.bands import band_of
+
+    from .test_appraisal import report
+
+    admin = _department(store, catalogs)
+    report(store, catalogs, "pattani-mueang", "yala-2568-r2-district-team", "t1", "round", {"percent": "100"},
+           TODAY, person=admin)
+    chat = Chat(store, catalogs)
+    (glance,) = chat.say(admin, "คะแนนปัจจุบัน")  # the department has no agreement of its own
+    ranked = re.findall(r"^(\d+)\. (\S+) · (เฉลี่ย \d+ อำเภอ)", glance.text, re.M)
+    assert [(name, n) for _, name, n in ranked] == [("ปัตตานี", "เฉลี่ย 2 อำเภอ"), ("ยะลา", "เฉลี่ย 8 อำเภอ")]
+    assert "กรมการพัฒนาชุมชน" not in [name for _, name, _ in ranked]  # never the parent among its children
+    rows = {r.unit: r for r in ranking(store, catalogs, store.unit("cdd"), TODAY)}
+    districts = ranking(store, catalogs, store.unit("pattani"), TODAY)
+    team = (sum(r.team for r in districts) / len(districts)).quantize(Decimal("0.01"))
+    assert rows["ปัตตานี"].team == team == Decimal("25.00") and rows["ปัตตานี"].team_band == band_of(team).th
+    assert rows["ปัตตานี"].missing == sum(r.missing for r in districts)
+    assert rows["ยะลา"].team == Decimal("0.00")  # its districts' figures, not the province's own agreement
+    drilled = chat.say(admin, "คะแนนปัจจุบัน ปัตตานี")
+    assert drilled[0].text.startswith("ภาพรวมคะแนน จังหวัดปัตตานี")
+    assert re.findall(r"^\d+\. (\S+) · ", drilled[0].text, re.M) == ["เมืองปัตตานี", "หนองจิก"]
+    every = chat.text(admin, "คะแนนทุกอำเภอ")  # one ranking per parent: the provinces, then each province's
+    assert every.startswith("ภาพรวมคะแนน กรมการพัฒนาชุมชน") and "ภาพรวมคะแนน จังหวัดยะลา" in every
+    assert not re.search(r"^\d+\. (กรมการพัฒนาชุมชน|ยะลา|ปัตตานี) · ส่งครบ", every, re.M)
+
+
+def test_a_cached_ranking_row_always_equals_a_fresh_one(store, catalogs):
+    from datetime import date, datetime
+
+    from handlers.views import appraisal
+    from scoring.thaidate import BANGKOK
+
+    from .test_appraisal import report
+
+    team = "yala-2568-r2-district-team"
+    province = store.unit("yala")
+
+    def fresh():
+        appraisal._ROWS.clear()
+        return appraisal.ranking(store, catalogs, province, TODAY)
+
+    steps = [lambda: report(store, catalogs, "yala-mueang", team, "t1", "round", {"percent": "85"}, date(2025, 5, 20)),
+             lambda: report(store, catalogs, "yala-mueang", team, "t1", "round", {"percent": "95"}, TODAY),
+             lambda: report(store, catalogs, "yala-betong", team, "t2", "round", {"percent": "70"}, TODAY),
+             lambda: store.retract(store.current("yala-mueang", team, "t1")[0].id, MUEANG_OFFICER, "console", "u",
+                                   datetime(2025, 6, 3, 9, tzinfo=BANGKOK)),
+             lambda: store.retract(store.history("yala-mueang", team, "t1")[0].id, MUEANG_OFFICER, "console",
+                                   "u2", datetime(2025, 5, 25, 9, tzinfo=BANGKOK))]
+    appraisal.ranking(store, catalogs, province, TODAY)  # the cache filled before any figure
+    for step in steps:
+        step()
+        cached = appraisal.ranking(store, catalogs, province, TODAY)
+        assert cached == fresh()
+        assert appraisal.ranking(store, catalogs, province, TODAY) == cached  # now from the cache
+
+
+def test_a_department_chief_sees_every_province_and_district_below(store, catalogs):
+    """Not only an admin: the chief of a department drills down and is told what the country still owes."""
+    from handlers.permissions import units_in_scope
+
+    _department(store, catalogs)
+    chief = store.add_person("อธิบดี ทดสอบ", "chief", "cdd")
+    store.link_identity(chief.id, "console", str(chief.id))
+    names = {u.name for u in units_in_scope(store, chief)}
+    assert {"กรมการพัฒนาชุมชน", "ยะลา", "ปัตตานี", "เมืองปัตตานี", "หนองจิก", "เบตง"} <= names
+    chat = Chat(store, catalogs)
+    (glance,) = chat.say(chief.id, "คะแนนปัจจุบัน")
+    assert sorted(re.findall(r"^\d+\. (\S+) · ", glance.text, re.M)) == ["ปัตตานี", "ยะลา"]  # provinces ranked
+    drilled = chat.text(chief.id, "คะแนนปัจจุบัน ปัตตานี")
+    assert drilled.startswith("ภาพรวมคะแนน จังหวัดปัตตานี") and "หนองจิก" in drilled
+    missing = chat.text(chief.id, "ยังไม่ส่ง")
+    assert "ส่งครบทุกตัวชี้วัดแล้ว" not in missing and ("หนองจิก" in missing or "ไฟล์" in missing)
+    district_chief = store.add_person("หัวหน้า หนองจิก", "chief", "pattani-nongchik")
+    assert {u.id for u in units_in_scope(store, district_chief)} == {"pattani-nongchik"}  # a district: itself
