@@ -51,9 +51,14 @@ from handlers.texts import number, score
 from handlers.views.appraisal import RankRow, Sheet, Trend
 from scoring.thaidate import BE_OFFSET, MONTHS_ABBR
 
+from .palette import BAND_COLOURS, GRID, INK, LEVEL_COLOURS, MUTED, NOT_REPORTED
+
 FAMILY = "Sarabun"
 WEIGHTS = (400, 600, 700)  # regular text, labels, titles and values
 WIDTH_IN, DPI = 5.4, 200  # 1080 px wide
+# a ranking past 20 rows (a national one: 76 provinces, 810 x 6,000 px) is a long scroll, sent as a file
+# (bot/channels/telegram/channel.py): at 200 dpi it took 1.2 s, of which 0.4 s PNG encoding of 8.7 MP
+LONG_DPI = 150
 
 _lock = threading.Lock()
 _registered: list[str] = []
@@ -80,10 +85,6 @@ def font(size: float, weight: int = 400) -> FontProperties:
 
 
 # -- colours ---------------------------------------------------------------------------------------------
-INK, MUTED, GRID = "#1f2933", "#616e7c", "#d9dee3"
-BAND_COLOURS = ("#1e7b3a", "#2f80c2", "#e0a10b", "#c8401e")  # best band first: green, blue, amber, red
-LEVEL_COLOURS = {0: "#c8401e", 1: "#c8401e", 2: "#e8792b", 3: "#e0a10b", 4: "#5aa046", 5: "#1e7b3a"}
-NOT_REPORTED = "#9aa5b1"
 # a white outline around figures printed over dashed lines (a box behind them would cover the next bar)
 HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 
@@ -180,8 +181,8 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _new_figure(height_in: float) -> Figure:
-    fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, facecolor="white")
+def _new_figure(height_in: float, dpi: int = DPI) -> Figure:
+    fig = Figure(figsize=(WIDTH_IN, height_in), dpi=dpi, facecolor="white")
     FigureCanvasAgg(fig)
     return fig
 
@@ -214,7 +215,7 @@ def ranking_figure(rows: Sequence[RankRow], title: str, bands: Sequence[tuple[st
     per_row = (0.50 if both else 0.34) if long else (0.66 if both else 0.50)
     head, foot = (1.3 if long else 1.05), 0.95
     height = head + foot + per_row * max(len(rows), 1)
-    fig = _new_figure(height)
+    fig = _new_figure(height, LONG_DPI if long else DPI)
     ax = fig.add_axes((0.31, foot / height, 0.60, (height - head - foot) / height))
     _style_axes(ax)
     kinds = ("รายทีม (แท่งหนา) และรายบุคคล (แท่งบาง)" if both

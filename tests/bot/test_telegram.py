@@ -253,3 +253,27 @@ async def test_clean_stop_loses_no_update(tmp_path, catalogs):
         assert api.pending_updates == []
     finally:
         await api.stop()
+
+
+async def test_a_chart_comes_as_a_photo_and_a_long_scroll_as_a_file(tmp_path, catalogs):
+    """Issue 14: "กราฟอันดับ" gets the districts' ranking as a photo with a Thai caption; an image much longer
+    than wide (a national ranking) goes as a file, since Telegram shrinks photos to 1,280 px."""
+    from handlers.messages import Reply
+
+    chief = TG[PROVINCE_CHIEF]
+    async with running_bot(tmp_path, catalogs) as bot:
+        bot.api.inject_message(chief, "กราฟอันดับ")
+        (photo,) = await bot.api.wait_sent(chief, timeout=60)
+        assert photo.kind == "photo" and photo.file[:8] == b"\x89PNG\r\n\x1a\n"
+        assert photo.text and "อันดับคะแนน" in photo.text
+        with Image.open(io.BytesIO(photo.file)) as picture:
+            assert picture.width >= 800
+        tall = io.BytesIO()
+        Image.new("RGB", (810, 6000), "white").save(tall, "PNG")
+        channel = bot.runtime.channels["telegram"]
+        result = await channel.push(str(chief), Reply("อันดับคะแนนทั้งประเทศ", image=tall.getvalue(),
+                                                      image_name="ranking-national.png"))
+        assert result.ok
+        sent = await bot.api.wait_sent(chief, count=2)
+        assert sent[-1].kind == "document" and sent[-1].file_name == "ranking-national.png"
+        assert sent[-1].text == "อันดับคะแนนทั้งประเทศ" and sent[-1].file == tall.getvalue()

@@ -30,7 +30,10 @@ would hold up everyone). For every update, in this order:
   4. confirmed to Telegram by the next `getUpdates(offset=lowest id not yet recorded)`. While updates are in
      hand that offset returns them again (Telegram cannot skip one): they are known and left alone, and
      the loop polls without waiting, at each recorded batch or every `BUSY_POLL` seconds, so others'
-     updates are not held up by a slow one.
+     updates are not held up by a slow one. Those polls are read as JSON (`Bot.do_api_request`) and only
+     the new updates made into PTB objects: PTB's `get_updates` builds every update it returns, and the
+     ones in hand came back about 8 times each (measured: 5,589 Update.de_json for 720 updates, 1.6 M
+     attribute sets, a third of the bot's CPU; the full bot then ran at a quarter of an echo bot's rate).
 A kill before 3 leaves the update unconfirmed: Telegram delivers it again and it is handled again; the
 conversation makes that safe where it matters (a repeated ยืนยัน answers "บันทึกแล้วค่ะ (ฉบับที่ N)", the
 same figures again are "ค่าเดิม", never a second version; a card is sent again). A kill after 3 leaves it
@@ -48,12 +51,14 @@ import asyncio
 import contextlib
 import contextvars
 import hmac
+import io
 import logging
 import mimetypes
 import os
 import secrets
 import signal
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -62,6 +67,7 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 from aiolimiter import AsyncLimiter
+from PIL import Image
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -82,6 +88,7 @@ from telegram.ext import (
     Defaults,
     TypeHandler,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.channels.base import Host, PushResult
 from bot.channels.base import split_text as _split_text
@@ -103,6 +110,9 @@ SEND_ENDPOINTS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMed
                             "forwardMessage"})
 
 BUSY_POLL = 0.25  # seconds between two polls while updates are in hand (each returns them again)
+GET_UPDATES_READ_TIMEOUT = 10  # seconds a getUpdates answer may take beyond its long-poll timeout
+# `do_api_request("getUpdates")` is how we read updates as JSON (`_get_updates`); PTB suggests get_updates
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates' instead", category=PTBUserWarning)
 STOP_GRACE = 20.0  # seconds `stop` waits for the updates in hand before leaving them unconfirmed
 POLL_STOP_GRACE = 2.0  # seconds `stop` waits for a cancelled getUpdates before closing its connection
 KEEP_HANDLED = timedelta(days=2)  # handled ids kept: Telegram holds unconfirmed updates 24 h, and after a
@@ -130,6 +140,20 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("unmute", "เปิดการเตือน"),
     ("help", "วิธีใช้"),
 )
+
+
+PHOTO_SIDE = 1280  # Telegram shows (and keeps) a photo at most this many pixels on its long side
+PHOTO_MAX_RATIO = 2.5  # longer than this: text shrunk below ~half its size, sent as a file instead
+
+
+def photo_keeps_text(image: bytes) -> bool:
+    """Whether an image sent as a photo stays readable: not much longer than wide (either way)."""
+    try:
+        with Image.open(io.BytesIO(image)) as picture:
+            width, height = picture.size
+    except Exception:  # not an image Pillow reads: let Telegram judge it as a photo
+        return True
+    return max(width, height) <= PHOTO_SIDE or max(width, height) <= PHOTO_MAX_RATIO * min(width, height)
 
 
 # -- configuration --------------------------------------------------------------------------------
@@ -331,7 +355,7 @@ class TelegramChannel:
             .base_file_url(s.base_file_url)
             .defaults(Defaults(tzinfo=BANGKOK))
             .request(make_request(s.http, max(8, s.concurrency * 2), read_timeout=15))
-            .get_updates_request(make_request(s.http, 2, read_timeout=10))  # + the poll's own timeout
+            .get_updates_request(make_request(s.http, 2, read_timeout=GET_UPDATES_READ_TIMEOUT))  # + the poll's
             .concurrent_updates(PerPersonUpdateProcessor(max(1, s.concurrency)))
         )
         if s.rate_limit:
@@ -475,8 +499,7 @@ class TelegramChannel:
             busy = bool(self._open)
             self._progress.clear()
             try:
-                updates = await self.bot.get_updates(offset=offset or None, allowed_updates=allowed,
-                                                     timeout=0 if busy else self.settings.poll_timeout)
+                raw = await self._get_updates(offset, allowed, 0 if busy else self.settings.poll_timeout)
             except InvalidToken:
                 log.error("telegram: the Bot API refused the token; polling stopped")
                 raise
@@ -490,9 +513,8 @@ class TelegramChannel:
             backoff = 0.5
             if self._stopping:  # fetched while stopping: left unconfirmed, the next start takes them
                 return
-            fresh = [u for u in updates if u.update_id >= self._next_offset]
+            fresh = self._fresh(raw)
             if fresh:
-                self._next_offset = max(u.update_id for u in fresh) + 1
                 handled = await host.seen_events(CHANNEL, [update_key(u.update_id) for u in fresh])
                 for update in fresh:
                     if update_key(update.update_id) in handled:
@@ -504,6 +526,30 @@ class TelegramChannel:
                     await asyncio.wait_for(self._progress.wait(), BUSY_POLL)
             if time.monotonic() - self._last_forget > FORGET_EVERY:
                 await self._forget_old()
+
+    async def _get_updates(self, offset: int, allowed: list[str], timeout: int) -> list[Any]:
+        """getUpdates as JSON (PTB's own request and error handling, no PTB objects yet)."""
+        result = await self.bot.do_api_request(
+            "getUpdates", api_kwargs={"offset": offset or None, "timeout": timeout, "allowed_updates": allowed},
+            read_timeout=GET_UPDATES_READ_TIMEOUT + timeout)
+        return result if isinstance(result, list) else []
+
+    def _fresh(self, raw: list[Any]) -> list[Update]:
+        """The updates not fetched before, as PTB objects; one PTB cannot read is logged and counted as
+        handled (recorded, then confirmed), so it cannot hold the offset back for ever."""
+        fresh: list[Update] = []
+        for item in raw:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int) or update_id < self._next_offset:
+                continue
+            self._next_offset = max(self._next_offset, update_id + 1)
+            try:
+                fresh.append(Update.de_json(item, self.bot))
+            except Exception:
+                log.exception("telegram: update %s could not be read: skipped", update_id)
+                self._finished.append(update_id)
+                self._wake_recorder.set()
+        return fresh
 
     async def _take(self, update: Update) -> None:
         """Handle and answer one update (in its person's order), then hand it to the recorder."""
@@ -758,7 +804,13 @@ class TelegramChannel:
         text = reply.text or ""
         if reply.image is not None or reply.document is not None:
             caption = text if len(text) <= CAPTION_LIMIT else None
-            if reply.image is not None:
+            if reply.image is not None and not photo_keeps_text(reply.image):
+                # a long scroll (a national ranking): as a photo Telegram would shrink it to 1,280 px on its
+                # long side and its text with it; as a file it opens at full size
+                await self._call(self.bot.send_document, chat_id,
+                                 InputFile(reply.image, reply.image_name or "chart.png"),
+                                 caption=caption, reply_markup=markup if caption is not None else None)
+            elif reply.image is not None:
                 await self._call(self.bot.send_photo, chat_id, InputFile(reply.image, reply.image_name or "chart.png"),
                                  caption=caption, reply_markup=markup if caption is not None else None)
             if reply.document is not None:
