@@ -61,6 +61,30 @@ class Choice:
     data: str  # short (Telegram callback data is 1-64 bytes)
 
 
+@dataclass(frozen=True)
+class CardRow:
+    """One line of a card: a KPI and its level, say."""
+
+    label: str  # "ตชว.1 เบิกจ่าย"
+    value: str  # "ระดับ 4", "ยังไม่รายงาน"
+    note: str = ""  # "น้ำหนัก 50"
+    tone: str = "none"  # "good" (level 4-5) | "fair" (3) | "low" (0-2) | "none" (not reported / to choose)
+
+
+@dataclass(frozen=True)
+class Card:
+    """A score card as a channel that draws cards shows it (LINE: a Flex bubble); the Reply's text says
+    the same for every other channel, and is the card's alternative text."""
+
+    title: str  # "คะแนนปัจจุบัน เมืองยะลา"
+    subtitle: str  # "ตัวชี้วัดรายทีม · ณ 16 มิ.ย. 2568"
+    rows: tuple[CardRow, ...]
+    total: str  # "40.00 คะแนน"
+    band: str  # "ระดับต้องปรับปรุง"
+    band_rank: int  # 0 = the best band of the document, 1 the next, ...
+    notes: tuple[str, ...] = ()  # short lines under the total (incomplete, weights)
+
+
 @dataclass
 class Reply:
     text: str
@@ -71,3 +95,4 @@ class Reply:
     document_name: str | None = None
     edit: bool = False  # replace the card the pressed button belongs to
     meta: dict[str, object] = field(default_factory=dict)
+    cards: tuple[Card, ...] = ()  # the text as cards, for a channel that draws them (LINE Flex)

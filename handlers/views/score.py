@@ -7,6 +7,11 @@ province at a glance: its children ranked (views/appraisal.ranking: team and ind
 its band, KPIs unreported, change since the end of last month), then its own agreements as their own card.
 A parent is never ranked among its children, in the overview either: the overview is one ranking per
 parent unit in scope (an admin sees each province's districts, the provinces under a department, ...).
+A unit whose children have children of their own (a department over provinces) ranks each child on its
+units below (views/appraisal.ranking: the mean of its districts' team scores and, apart, of their
+individual scores, "เฉลี่ย 12 อำเภอ"), never on the child's own agreement; "คะแนนปัจจุบัน ยะลา" drills
+into one province (when the sender's scope holds it: an admin's does; a chief's at a department unit
+holds only the department itself, handlers/permissions.units_in_scope).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from ..nlu import Understanding
 from ..permissions import allowed, can_act_for, kpi_groups, units_in_scope
 from ..ports import Store, Unit
 from .appraisal import RankRow, ranking
+from .cards import score_cards
 
 
 def wants_overview(u: Understanding) -> bool:
@@ -79,7 +85,8 @@ def change_th(change: Decimal | None) -> str:
 
 def rank_line(i: int, row: RankRow) -> list[str]:
     """Two short lines a unit: "1. กาบัง · ค้าง 3" then "   ทีม 58.00 ระดับ… ▲ 2.50 · บุคคล 61.00 ระดับ…"."""
-    head = f"{i}. {row.unit}" + (f" · ค้าง {row.missing:,}" if row.missing else " · ส่งครบ")
+    head = f"{i}. {row.unit}" + (f" · {row.averaged}" if row.averaged else "") + (
+        f" · ค้าง {row.missing:,}" if row.missing else " · ส่งครบ")
     parts = []
     if row.team is not None:
         parts.append(" ".join(x for x in (f"ทีม {texts.score(row.team)} {row.team_band}", change_th(row.change)) if x))
@@ -92,6 +99,8 @@ def ranking_lines(parent: Unit, rows: list[RankRow], today: date) -> list[str]:
     kind = {"province": "จังหวัด", "district": "อำเภอ"}.get(parent.kind, "")
     lines = [f"ภาพรวมคะแนน {kind}{parent.name} (ณ {texts.day_th(today)})",
              "เรียงตามคะแนนรายทีม รายทีมและรายบุคคลแยกกัน · ▲▼ เทียบสิ้นเดือนก่อน · ค้าง = ตัวชี้วัดที่ยังไม่รายงาน"]
+    if any(row.averaged for row in rows):
+        lines.append("คะแนนของแต่ละหน่วยงาน = ค่าเฉลี่ยของหน่วยงานในสังกัด (ไม่ใช่ข้อตกลงของหน่วยงานเอง)")
     for i, row in enumerate(rows, 1):
         lines += rank_line(i, row)
     return lines
@@ -112,15 +121,16 @@ def unit_card(store: Store, catalogs: Mapping[str, Catalog], unit: Unit, today: 
             subject = kpi.aliases[0] if kpi and kpi.aliases else row.name[:28]
             lines.append(f"ตชว.{row.number} {subject}: {texts.row_level(row)} (น้ำหนัก {texts.number(row.weight)})")
         lines += texts.total_lines(result)  # the same lines as `kpibot score`
-    return Reply("\n".join(lines))
+    return Reply("\n".join(lines), cards=score_cards(unit.name, score.totals, today, title))
 
 
 def overview(store: Store, catalogs: Mapping[str, Catalog], today: date, visible: list[Unit]) -> Reply:
     """One ranking per parent unit in scope, of its children in scope: never a parent among its children."""
     seen = {x.id for x in visible}
     sections: list[str] = []
+    memo: dict[str, list[RankRow]] = {}  # each province ranked once, for its section and its parent's
     for parent in visible:
-        rows = [r for r in ranking(store, catalogs, parent, today)]
+        rows = [r for r in ranking(store, catalogs, parent, today, memo)]
         names = {c.name for c in store.units(parent=parent.id) if c.id in seen}
         rows = [r for r in rows if r.unit in names]
         if rows:

@@ -74,7 +74,7 @@ async def test_run_serves_telegram_and_line_from_one_database(tmp_path, monkeypa
             if line.texts():
                 break
             await asyncio.sleep(0.2)
-        assert any("ตชว.1 เบิกจ่าย: ระดับ 4" in t for t in line.texts()), line.texts()
+        assert any("ตชว.1 เบิกจ่าย\nน้ำหนัก 50\nระดับ 4" in t for t in line.texts()), line.texts()  # the card
     finally:
         stop.set()
         await asyncio.wait_for(server, 60)
@@ -94,3 +94,44 @@ def test_conversation_mode_from_the_environment(monkeypatch):
     monkeypatch.setenv("KPIBOT_CONVERSATION", "threads")
     with pytest.raises(ValueError, match="process.*inline"):
         settings()
+
+
+async def test_run_tells_the_admin_when_the_database_breaks_and_when_it_mends(tmp_path, monkeypatch):
+    """Issue 13: a store that stops taking writes while running alerts the admins once (bot/run/watch.py)."""
+    db, evidence = tmp_path / "kpibot.sqlite3", tmp_path / "evidence"
+    store = build(str(db), str(evidence), date.today(), figures=False)
+    admin = next(p for p in store.people() if p.role == "admin")
+    store.link_identity(admin.id, "telegram", "7015")
+    store.close()
+    telegram = TelegramStandIn(token=TOKEN)
+    await telegram.start()
+    for name, value in {
+        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+        "KPIBOT_DB": str(db), "KPIBOT_VAR": str(tmp_path),
+        "TELEGRAM_BOT_TOKEN": TOKEN, "KPIBOT_TELEGRAM_BASE_URL": telegram.base_url,
+        "KPIBOT_TELEGRAM_BASE_FILE_URL": telegram.base_file_url, "KPIBOT_TELEGRAM_POLL_TIMEOUT": "1",
+        "KPIBOT_CONVERSATION": "inline", "KPIBOT_STORAGE_CHECK": "0.3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(settings(), stop))
+    try:
+        telegram.inject_message(7015, "สวัสดีค่ะ", user_id=7015)  # the bot is up: it answers
+        await telegram.wait_sent(7015, count=1, timeout=60)
+        await asyncio.sleep(1.0)
+        assert len(telegram.sent_messages(7015)) == 1  # all well: nothing said but the answer
+        header = db.read_bytes()[:100]
+        with db.open("r+b") as f:
+            f.write(b"\0" * 100)  # the file under the running bot is no longer a database
+        await telegram.wait_sent(7015, count=2, timeout=30)
+        await asyncio.sleep(1.0)
+        alerts = telegram.sent_messages(7015)[1:]
+        assert len(alerts) == 1 and "ไฟล์ฐานข้อมูลเสียหาย" in alerts[0].text  # once, not every probe
+        with db.open("r+b") as f:
+            f.write(header)
+        await telegram.wait_sent(7015, count=3, timeout=30)
+        assert "กลับมาบันทึกได้แล้ว" in telegram.sent_messages(7015)[-1].text
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 60)
+        await telegram.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from handlers.messages import Incoming
@@ -181,8 +182,8 @@ async def test_person_linked_on_telegram_and_line_sees_the_same_submissions(line
     # reported on Telegram, seen on LINE
     await line_bot.runtime.handle(telegram(REPORT))
     await line_bot.runtime.handle(telegram("", choice="ok"))
-    score = await line_bot.say(USER, "คะแนนปัจจุบัน")
-    assert re.search(r"ตชว\.1 [^\n]*: ระดับ 3", score)
+    score = await line_bot.say(USER, "คะแนนปัจจุบัน")  # on LINE a card: the KPI, its weight, its level
+    assert re.search(r"ตชว\.1 เบิกจ่าย\nน้ำหนัก 50\nระดับ 3", score)
     # and corrected on LINE, seen on Telegram: one history
     await line_bot.say(USER, "แก้ไข ๙๕")
     await line_bot.press(USER, "ok")
@@ -242,3 +243,29 @@ def test_the_signature_check_agrees_with_the_sdk():
     body = webhook_body(Events().text(USER, "รายงาน ๙๒.๕%", EVENT_MS))
     for signature in (sign(SECRET, body), sign("other", body), "", "ไม่ใช่", sign(SECRET, body)[:-2]):
         assert signature_ok(SECRET, body, signature) == SignatureValidator(SECRET).validate(body.decode(), signature)
+
+
+async def test_score_comes_as_a_flex_card_the_sdk_accepts(line_bot: LineBot):
+    """Issue 14: on LINE "คะแนนปัจจุบัน" is a score card (one bubble per agreement, team first, header in
+    the band's colour, a row per KPI with its level), its alternative text the chat's text."""
+    from linebot.v3.messaging import FlexMessage
+
+    from bot.exports.palette import BAND_COLOURS, TONE_COLOURS
+
+    await registered(line_bot)
+    await line_bot.say(USER, REPORT)
+    await line_bot.press(USER, "ok")  # ตชว.1 เบิกจ่าย 92.5 %: level 3
+    text = await line_bot.say(USER, "คะแนนปัจจุบัน")
+    [message] = line_bot.api.replies[-1].messages
+    assert message["type"] == "flex" and message["altText"].startswith("คะแนนปัจจุบัน เมืองยะลา")
+    FlexMessage.from_dict(message)  # the SDK's own model of a Flex message takes it
+    assert len(json.dumps(message, ensure_ascii=False).encode()) < 30_000  # LINE's limit per bubble set
+    team, individual = message["contents"]["contents"]  # a carousel: team first
+    assert team["header"]["contents"][1]["text"].startswith("ตัวชี้วัดรายทีม · ณ ")
+    assert individual["header"]["contents"][1]["text"].startswith("ตัวชี้วัดรายบุคคล")
+    assert team["header"]["backgroundColor"] == BAND_COLOURS[3]  # ระดับต้องปรับปรุง, so far
+    first = team["body"]["contents"][0]["contents"]
+    assert first[0]["contents"][0]["text"] == "ตชว.1 เบิกจ่าย" and first[1]["text"] == "ระดับ 3"
+    assert first[1]["color"] == TONE_COLOURS["fair"]
+    assert "รวม" in text and "คะแนน" in text and "ระดับต้องปรับปรุง" in text
+    assert "ยังไม่รายงาน" in text

@@ -45,7 +45,30 @@ class Sent:
 
     @property
     def texts(self) -> list[str]:
-        return [m["text"] for m in self.messages if m.get("type") == "text"]
+        """What the user reads: text messages, and a Flex message's text nodes (a score card), one per line."""
+        out = []
+        for m in self.messages:
+            if m.get("type") == "text":
+                out.append(m["text"])
+            elif m.get("type") == "flex":
+                out.append("\n".join(flex_texts(m["contents"])))
+        return out
+
+
+def flex_texts(node: Any) -> list[str]:
+    """The text nodes of a Flex container, in reading order (a bubble's header, body, footer; a carousel's
+    bubbles one after another)."""
+    if isinstance(node, list):
+        return [t for item in node for t in flex_texts(item)]
+    if not isinstance(node, dict):
+        return []
+    if node.get("type") == "text":
+        return [node.get("text", "")]
+    out: list[str] = []
+    for key in ("header", "hero", "body", "footer", "contents"):
+        if key in node:
+            out += flex_texts(node[key])
+    return out
 
 
 @dataclass

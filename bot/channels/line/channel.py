@@ -88,8 +88,9 @@ from linebot.v3.messaging import (
 
 from bot.channels.base import Host, PushResult
 from bot.channels.base import split_text as _split_text
+from bot.exports.palette import INK, MUTED, TONE_COLOURS, band_colour
 from handlers import audience
-from handlers.messages import Attachment, Choice, Incoming, Reply
+from handlers.messages import Attachment, Card, Choice, Incoming, Reply
 from handlers.texts import GREETING, WELCOME_BACK
 from scoring.thaidate import BANGKOK
 
@@ -241,6 +242,54 @@ def image_wire(url: str) -> dict[str, Any]:
     return {"type": "image", "originalContentUrl": url, "previewImageUrl": url}
 
 
+def _alt(text: str, fallback: str) -> str:
+    """A Flex message's altText (what notifications and old clients show): at most 400 characters."""
+    alt = text.strip().replace("\n", " ")
+    return (alt[:390] + "…") if len(alt) > 400 else (alt or fallback)
+
+
+def card_bubble(card: Card) -> dict[str, Any]:
+    """A score card as a Flex bubble: a header in the band's colour (title, what and when), one row per KPI
+    (its name and weight, its level coloured by tone), then the total, the band and the notes."""
+    colour = band_colour(card.band_rank)
+    rows: list[dict[str, Any]] = []
+    for row in card.rows:
+        left: list[dict[str, Any]] = [{"type": "text", "text": row.label or " ", "size": "sm", "color": INK,
+                                       "wrap": True}]
+        if row.note:
+            left.append({"type": "text", "text": row.note, "size": "xxs", "color": MUTED})
+        rows.append({"type": "box", "layout": "horizontal", "spacing": "md", "contents": [
+            {"type": "box", "layout": "vertical", "flex": 5, "contents": left},
+            {"type": "text", "text": row.value or " ", "size": "sm", "weight": "bold", "flex": 3, "align": "end",
+             "gravity": "center", "wrap": True, "color": TONE_COLOURS.get(row.tone, MUTED)}]})
+    body: list[dict[str, Any]] = [*rows, {"type": "separator", "margin": "lg"},
+                                  {"type": "box", "layout": "baseline", "margin": "lg", "contents": [
+                                      {"type": "text", "text": "รวม", "size": "sm", "color": MUTED, "flex": 2},
+                                      {"type": "text", "text": card.total, "size": "xl", "weight": "bold",
+                                       "color": INK, "flex": 6, "align": "end"}]},
+                                  {"type": "text", "text": card.band, "size": "sm", "weight": "bold", "color": colour,
+                                   "align": "end", "wrap": True}]
+    body += [{"type": "text", "text": note, "size": "xs", "color": MUTED, "wrap": True, "margin": "sm"}
+             for note in card.notes]
+    return {"type": "bubble", "size": "mega",
+            "header": {"type": "box", "layout": "vertical", "paddingAll": "14px", "backgroundColor": colour,
+                       "contents": [{"type": "text", "text": card.title, "weight": "bold", "size": "md",
+                                     "color": "#ffffff", "wrap": True},
+                                    {"type": "text", "text": card.subtitle, "size": "xs", "color": "#ffffffdd",
+                                     "wrap": True}]},
+            "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": body}}
+
+
+def cards_wire(cards: Sequence[Card], alt_text: str, choices: Sequence[Choice] = ()) -> dict[str, Any]:
+    """Score cards as one Flex message: a bubble, or a carousel of them (at most 12, team first)."""
+    bubbles = [card_bubble(card) for card in cards[:MAX_BUBBLES]]
+    contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
+    message: dict[str, Any] = {"type": "flex", "altText": _alt(alt_text, "คะแนนปัจจุบัน"), "contents": contents}
+    if choices:
+        message["quickReply"] = quick_reply_wire(choices)
+    return message
+
+
 def choices_carousel(choices: Sequence[Choice], alt_text: str) -> FlexMessage:
     """Choices too many or too long for quick replies: a carousel of bubbles of tappable, wrapped rows."""
     return FlexMessage.from_dict(carousel_wire(choices, alt_text))
@@ -258,9 +307,7 @@ def carousel_wire(choices: Sequence[Choice], alt_text: str) -> dict[str, Any]:
                                        "color": "#1F4E96"}]})
         bubbles.append({"type": "bubble", "size": "mega",
                         "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": rows}})
-    alt = alt_text.strip().replace("\n", " ")
-    alt = (alt[:390] + "…") if len(alt) > 400 else (alt or "ตัวเลือก")
-    return {"type": "flex", "altText": alt, "contents": {"type": "carousel", "contents": bubbles}}
+    return {"type": "flex", "altText": _alt(alt_text, "ตัวเลือก"), "contents": {"type": "carousel", "contents": bubbles}}
 
 
 # ---------------------------------------------------------------- webhook requests
@@ -648,6 +695,12 @@ class LineChannel:
         """One Reply as LINE messages (the API's JSON): text pieces, then an image, with its choices on the
         last text as quick replies, or a carousel after it when they do not fit."""
         text = reply.text or ""
+        if reply.cards and reply.image is None and reply.document is None:
+            # the card says what the text says: the text is its alternative (notifications, old clients)
+            choices = list(reply.choices)
+            if not choices or fits_quick_reply(choices):
+                return [cards_wire(reply.cards, text, choices)]
+            return [cards_wire(reply.cards, text), carousel_wire(choices, "ตัวเลือก")]
         extra: list[Any] = []
         base = self.config.public_base_url
         if reply.image is not None:
