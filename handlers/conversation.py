@@ -175,7 +175,7 @@ class Conversation:
             intent = "evidence"
         if not allowed(ctx.person, intent):  # the overview's own right is checked by the score view
             return [not_allowed(ctx.person, intent)]
-        view = {"score": score.answer, "missing": partial(missing.answer, renderer=self.renderer),
+        view = {"score": partial(score.answer, renderer=self.renderer), "missing": partial(missing.answer, renderer=self.renderer),
                 "deadlines": deadlines.answer, "criteria": criteria.answer, "risk": risk.answer,
                 "trend": partial(risk.trend_answer, renderer=self.renderer),
                 "chart": partial(charts.answer, renderer=self.renderer),

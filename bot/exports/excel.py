@@ -272,6 +272,34 @@ def _appraisal(f: _Formats, ws, sheet: Sheet, book: Book,
 # ---------------------------------------------------------------------------------------------- summary
 
 
+RANKING_HEADS = ("ลำดับ", "หน่วยงาน", "คะแนนรายทีม", "ระดับ (รายทีม)", "คะแนนรายบุคคล", "ระดับ (รายบุคคล)",
+                 "ตัวชี้วัดที่ยังไม่รายงาน", "เปลี่ยนแปลงจากสิ้นเดือนก่อน (รายทีม)")
+
+
+def _ranking_table(f: _Formats, ws, row: int, ranked, by_unit, *, first: bool) -> int:
+    """A ranking's head row and its rows from ``row``; the first one's head repeats on printed pages and is
+    frozen. Returns the row after it."""
+    for col, head in enumerate(RANKING_HEADS):
+        ws.write(row, col, head, f.head)
+    ws.set_row(row, 40)
+    if first:
+        ws.repeat_rows(row)
+        ws.freeze_panes(row + 1, 2)
+    row += 1
+    for i, rank in enumerate(ranked, 1):
+        ws.write_number(row, 0, i, f.int)
+        ws.write_string(row, 1, rank.unit, f.cell)
+        _ref(f, ws, row, 2, rank.team, rank.team_band, by_unit.get((rank.unit, "รายทีม")))
+        _ref(f, ws, row, 4, rank.individual, rank.individual_band, by_unit.get((rank.unit, "รายบุคคล")))
+        ws.write_number(row, 6, rank.missing, f.int)
+        if rank.change is None:
+            ws.write_string(row, 7, "-", f.center)
+        else:
+            ws.write_number(row, 7, float(rank.change), f.change)
+        row += 1
+    return row
+
+
 def _summary(f: _Formats, ws, book: Book, cells: list[tuple[Sheet, str, dict[str, str]]]) -> None:
     widths = (7, 22, 12, 22, 12, 22, 12, 14)
     for col, width in enumerate(widths):
@@ -284,26 +312,10 @@ def _summary(f: _Formats, ws, book: Book, cells: list[tuple[Sheet, str, dict[str
         (s.unit, s.set_name): (name, keys) for s, name, keys in cells}
     row = 3
     if book.ranking:
-        heads = ("ลำดับ", "หน่วยงาน", "คะแนนรายทีม", "ระดับ (รายทีม)", "คะแนนรายบุคคล", "ระดับ (รายบุคคล)",
-                 "ตัวชี้วัดที่ยังไม่รายงาน", "เปลี่ยนแปลงจากสิ้นเดือนก่อน (รายทีม)")
-        for col, head in enumerate(heads):
-            ws.write(row, col, head, f.head)
-        ws.set_row(row, 40)
-        ws.repeat_rows(row)
-        ws.freeze_panes(row + 1, 2)
-        row += 1
-        for i, rank in enumerate(book.ranking, 1):
-            ws.write_number(row, 0, i, f.int)
-            ws.write_string(row, 1, rank.unit, f.cell)
-            _ref(f, ws, row, 2, rank.team, rank.team_band, by_unit.get((rank.unit, "รายทีม")))
-            _ref(f, ws, row, 4, rank.individual, rank.individual_band, by_unit.get((rank.unit, "รายบุคคล")))
-            ws.write_number(row, 6, rank.missing, f.int)
-            if rank.change is None:
-                ws.write_string(row, 7, "-", f.center)
-            else:
-                ws.write_number(row, 7, float(rank.change), f.change)
-            row += 1
-        row += 1
+        row = _ranking_table(f, ws, row, book.ranking, by_unit, first=True) + 1
+    for heading, ranked in book.sections:  # one level further down: each province's districts
+        ws.merge_range(row, 0, row, last, heading, f.bold)
+        row = _ranking_table(f, ws, row + 1, ranked, by_unit, first=False) + 1
     # the band thresholds (004 §3.3) as the form states them
     ws.merge_range(row, 0, row, 3, "เกณฑ์ระดับผลการประเมิน (คะแนนเต็ม 100)", f.bold)
     row += 1

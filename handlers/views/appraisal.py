@@ -32,7 +32,7 @@ The builders (below the dataclasses) guarantee, tests/handlers/test_appraisal.py
 from __future__ import annotations
 
 import calendar as _calendar
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -149,6 +149,9 @@ class Book:
     sheets: tuple[Sheet, ...]
     missing: tuple[MissingItem, ...]
     bands: tuple[tuple[str, Decimal], ...] = field(default=())  # (band name, lowest score100), best first
+    # the rankings one level further down, under their own headings ("อำเภอในจังหวัดยะลา"), in the order of
+    # ``ranking``: a department's workbook ranks the provinces, then each province's districts
+    sections: tuple[tuple[str, tuple[RankRow, ...]], ...] = field(default=())
 
 
 # ---------------------------------------------------------------------------------------------- builders
@@ -587,7 +590,8 @@ def book_title(unit: Unit) -> str:
 def book(store: Store, catalogs: Mapping[str, Catalog], unit: Unit, today: date) -> Book:
     """A unit's workbook: its children ranked (none for a district), the sheets of each child in ranking
     order and then the unit's own, and every item still owed by the children and the unit."""
-    ranked = ranking(store, catalogs, unit, today)
+    memo: dict[str, list[RankRow]] = {}  # each province ranked once: for its row and for its section
+    ranked = ranking(store, catalogs, unit, today, memo)
     children = {c.name: c for c in store.units(parent=unit.id) if c.id != unit.id}
     ordered = [children[r.unit] for r in ranked if r.unit in children]
     all_sheets: list[Sheet] = []
@@ -601,6 +605,19 @@ def book(store: Store, catalogs: Mapping[str, Catalog], unit: Unit, today: date)
     else:
         current = round_of(today)
         label = f"รอบที่ {current.number} ปีงบประมาณ {current.fiscal_year}"
-    missing = missing_items(store, catalogs, [*ordered, unit], today)
+    sections = []
+    below: list[Unit] = []  # the units under the children (a department's districts)
+    for child in ordered:
+        grandchildren = [g for g in store.units(parent=child.id) if g.id != child.id]
+        if grandchildren:
+            sections.append((f"{_below_word(grandchildren)}ใน{book_title(child)}",
+                             tuple(ranking(store, catalogs, child, today, memo))))
+            below += grandchildren
+    missing = missing_items(store, catalogs, [*below, *ordered, unit], today)
     return Book(title=book_title(unit), today=today, round_label=label, ranking=tuple(ranked),
-                sheets=tuple(all_sheets), missing=tuple(missing), bands=BAND_NAMES)
+                sheets=tuple(all_sheets), missing=tuple(missing), bands=BAND_NAMES, sections=tuple(sections))
+
+
+def _below_word(units: Sequence[Unit]) -> str:
+    kinds = {u.kind for u in units}
+    return KIND_TH.get(next(iter(kinds)), "หน่วยงาน") if len(kinds) == 1 else "หน่วยงาน"

@@ -28,9 +28,12 @@ from ..context import Ctx, not_allowed
 from ..messages import Reply
 from ..nlu import Understanding
 from ..permissions import allowed, can_act_for, kpi_groups, units_in_scope
-from ..ports import Store, Unit
-from .appraisal import RankRow, ranking
+from ..ports import Renderer, Store, Unit
+from .appraisal import BAND_NAMES, Book, RankRow, book_title, ranking
 from .cards import score_cards
+from .missing import MAX_MESSAGES, NO_FILES, file_name, pack
+
+NO_RANKING = "ยังไม่มีหน่วยงานที่มีข้อตกลงตัวชี้วัดในรอบนี้ค่ะ"
 
 
 def wants_overview(u: Understanding) -> bool:
@@ -38,12 +41,13 @@ def wants_overview(u: Understanding) -> bool:
     return u.intent == "score" and "all_units" in u.notes
 
 
-def answer(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx, u: Understanding) -> list[Reply]:
+def answer(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx, u: Understanding,
+           renderer: Renderer | None = None) -> list[Reply]:
     visible = units_in_scope(store, ctx.person)
     if wants_overview(u):
         if not allowed(ctx.person, "overview"):
             return [not_allowed(ctx.person, "score")]
-        return [overview(store, catalogs, ctx.today, visible)]
+        return overview_replies(store, catalogs, ctx, visible, renderer)
     target = ctx.unit
     if u.unit:
         match = next((x for x in visible if x.name == u.unit), None)
@@ -124,20 +128,54 @@ def unit_card(store: Store, catalogs: Mapping[str, Catalog], unit: Unit, today: 
     return Reply("\n".join(lines), cards=score_cards(unit.name, score.totals, today, title))
 
 
-def overview(store: Store, catalogs: Mapping[str, Catalog], today: date, visible: list[Unit]) -> Reply:
+def rankings(store: Store, catalogs: Mapping[str, Catalog], today: date,
+             visible: list[Unit]) -> list[tuple[Unit, list[RankRow]]]:
     """One ranking per parent unit in scope, of its children in scope: never a parent among its children."""
     seen = {x.id for x in visible}
-    sections: list[str] = []
+    out: list[tuple[Unit, list[RankRow]]] = []
     memo: dict[str, list[RankRow]] = {}  # each province ranked once, for its section and its parent's
     for parent in visible:
         rows = [r for r in ranking(store, catalogs, parent, today, memo)]
         names = {c.name for c in store.units(parent=parent.id) if c.id in seen}
         rows = [r for r in rows if r.unit in names]
         if rows:
-            sections.append("\n".join(ranking_lines(parent, rows, today)))
+            out.append((parent, rows))
+    return out
+
+
+def overview(store: Store, catalogs: Mapping[str, Catalog], today: date, visible: list[Unit]) -> Reply:
+    """Every ranking in scope as one text (``overview_replies`` splits it or sends it as a file)."""
+    sections = rankings(store, catalogs, today, visible)
     if not sections:
-        return Reply("ยังไม่มีหน่วยงานที่มีข้อตกลงตัวชี้วัดในรอบนี้ค่ะ")
-    return Reply("\n\n".join(sections))
+        return Reply(NO_RANKING)
+    return Reply("\n\n".join("\n".join(ranking_lines(parent, rows, today)) for parent, rows in sections))
+
+
+def overview_replies(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx, visible: list[Unit],
+                     renderer: Renderer | None) -> list[Reply]:
+    """"คะแนนทุกอำเภอ": every ranking, in messages of at most missing.LIMIT characters, never a line cut; past
+    missing.MAX_MESSAGES messages (a department: 76 provinces and 878 districts, 27 messages) the first
+    ranking alone with the Excel workbook of them all attached (views/appraisal.Book ``sections``)."""
+    sections = rankings(store, catalogs, ctx.today, visible)
+    if not sections:
+        return [Reply(NO_RANKING)]
+    lines: list[str] = []
+    for parent, rows in sections:
+        lines += ([""] if lines else []) + ranking_lines(parent, rows, ctx.today)
+    messages = pack(lines)
+    if len(messages) <= MAX_MESSAGES:
+        return [Reply(m) for m in messages]
+    if renderer is None:
+        return [Reply(m) for m in messages] + [Reply(f"ยาว {len(messages)} ข้อความค่ะ {NO_FILES}")]
+    (top, top_rows), rest = sections[0], sections[1:]
+    first = pack(ranking_lines(top, top_rows, ctx.today))[0]
+    units = sum(len(rows) for _, rows in sections)
+    note = (f"อันดับทั้งหมด {len(sections):,} ชุด {units:,} หน่วยงาน ยาวเกินจะแสดงในแชท "
+            "ทุกอันดับอยู่ในไฟล์ Excel ที่แนบ (แผ่นสรุป) ค่ะ")
+    data = renderer.workbook(Book(
+        title=book_title(top), today=ctx.today, round_label="", ranking=tuple(top_rows), sheets=(), missing=(),
+        bands=BAND_NAMES, sections=tuple((f"อันดับใน{book_title(parent)}", tuple(rows)) for parent, rows in rest)))
+    return [Reply(f"{first}\n\n{note}", document=data, document_name=file_name("ranking", top, ctx.today, "xlsx"))]
 
 
 def coordinator_view(store: Store, catalogs: Mapping[str, Catalog], ctx: Ctx, visible: list[Unit]) -> Reply:

@@ -171,3 +171,52 @@ def test_a_district_workbook_and_its_speed(book):
     start = time.perf_counter()
     workbook(book)
     assert time.perf_counter() - start < 1.0  # the province book: about 0.1 s on this machine
+
+
+def test_the_whole_country_ranked_in_chat_and_as_one_workbook(tmp_path, catalogs):
+    """A department: "คะแนนทุกอำเภอ" too long for chat comes as the provinces ranked plus the workbook of every
+    ranking; "ขอไฟล์ excel" gives the provinces ranked, then each province's districts, and every item owed."""
+    from bot.exports.renderer import ExportRenderer
+    from handlers.conversation import Conversation
+    from handlers.messages import Incoming
+    from handlers.ports import Unit
+    from scoring.rounds import round_of
+
+    store = build(str(tmp_path / "demo.sqlite3"), str(tmp_path / "evidence"), TODAY, figures=False)
+    store.put_unit(Unit("cdd", "กรมการพัฒนาชุมชน", "department", None, {}))
+    yala = store.unit("yala")
+    store.put_unit(Unit("yala", yala.name, "province", "cdd", yala.attributes))
+    current = round_of(TODAY)
+    provinces = [f"p{i:02d}" for i in range(12)]
+    for i, pid in enumerate(provinces):
+        store.put_unit(Unit(pid, f"จังหวัดทดสอบ{i + 1}", "province", "cdd", {}))
+        for j in range(8):
+            uid = f"{pid}-d{j}"
+            store.put_unit(Unit(uid, f"อำเภอทดสอบ{i + 1}-{j + 1}", "district", pid, {"staff": 3}))
+            for catalog_id in (TEAM, INDIVIDUAL):
+                store.assign_agreement(catalog_id, uid, current.fiscal_year, current.number, current.start,
+                                       current.end, chosen={"choice": "i7"} if catalog_id == INDIVIDUAL else {})
+    admin = store.add_person("ผู้ดูแล กรม", "admin", "cdd")
+    store.link_identity(admin.id, "console", "a1")
+    conversation = Conversation(store, catalogs, ExportRenderer())
+
+    def say(text: str):
+        return conversation.handle(Incoming(channel="console", sender="a1", chat="a1", text=text,
+                                            sent_at=datetime.combine(TODAY, clock(10), BANGKOK)))
+
+    (reply,) = say("คะแนนทุกอำเภอ")
+    assert reply.document is not None and reply.document_name.endswith(".xlsx")
+    assert reply.text.startswith("ภาพรวมคะแนน กรมการพัฒนาชุมชน") and "ไฟล์ Excel" in reply.text
+    assert len(reply.text) <= 4096  # one Telegram message
+    ws = openpyxl.load_workbook(io.BytesIO(reply.document))[SUMMARY]
+    cells = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    assert sum(1 for v in cells if v.startswith("อันดับในจังหวัด")) == 13  # each province's own ranking
+    assert sum(1 for v in cells if v.startswith("อำเภอทดสอบ")) == 12 * 8  # every district, once
+
+    (export,) = say("ขอไฟล์ excel")
+    wb = openpyxl.load_workbook(io.BytesIO(export.document))
+    cells = [str(c.value) for row in wb[SUMMARY].iter_rows() for c in row if c.value is not None]
+    assert "อำเภอในจังหวัดยะลา" in cells and sum(1 for v in cells if v.startswith("อำเภอทดสอบ")) == 96
+    owed = [str(c.value) for row in wb[MISSING].iter_rows() for c in row if c.value is not None]
+    assert any(v.startswith("อำเภอทดสอบ") for v in owed)  # the districts' items, not only the provinces'
+    store.close()
