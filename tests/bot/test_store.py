@@ -471,3 +471,26 @@ def test_two_connections_writing_at_once_never_see_database_is_locked(store, off
         other.close()
     assert errors == [] and saved == 400
     assert store.db.execute("SELECT COUNT(*) FROM channel_events").fetchone()[0] == 400
+
+
+def test_conversation_state_commits_without_an_fsync_and_records_keep_theirs(store, officer, monkeypatch):
+    """A draft card's state is not a record: its commit skips the fsync; every record commit keeps FULL."""
+    seen: list[int] = []
+    conn = store.db.conn
+    store.set_state("console:1:1", {"flow": "report"})
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again right after
+    assert store.get_state("console:1:1") == {"flow": "report"}
+
+    original = store._transaction
+
+    def spy(durable: bool = True):
+        seen.append(int(durable))
+        return original(durable)
+
+    monkeypatch.setattr(store, "_transaction", spy)
+    store.set_state("console:1:1", None)
+    store.add_person("นายทดสอบ สอง", "reporter", "yala-mueang")
+    assert seen == [0, 1]  # the state relaxed, the record durable
+    with store.batch():  # nested in a durable transaction, state is as durable as the rest
+        store.set_state("console:1:1", {"flow": "x"})
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
