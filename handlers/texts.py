@@ -98,6 +98,18 @@ def total_brief(result: Total) -> str:
             f"({result.band} {WEIGHTS_PRESENT_TH})")
 
 
+def incomplete_why(result: Total) -> list[str]:
+    """Why a total is not final yet, in short Thai phrases (not reported, a case to choose, weight missing)."""
+    why = []
+    if result.missing:
+        why.append(f"ยังไม่รายงาน {len(result.missing)} ตัวชี้วัด")
+    if result.pending:
+        why.append(f"รอระบุกรณี {len(result.pending)} ตัวชี้วัด")
+    if result.weights_missing:
+        why.append(f"เอกสารขาดตัวชี้วัดน้ำหนัก {number(result.weights_missing)}")
+    return why
+
+
 def total_lines(result: Total) -> list[str]:
     """The totals of a score card, line by line: the same figures and words in chat and in `kpibot score`.
 
@@ -121,13 +133,7 @@ def total_lines(result: Total) -> list[str]:
                      f"({score(g.score100)} คะแนน)")
     lines.extend(result.pending.values())
     if not result.complete:
-        why = []
-        if result.missing:
-            why.append(f"ยังไม่รายงาน {len(result.missing)} ตัวชี้วัด")
-        if result.pending:
-            why.append(f"รอระบุกรณี {len(result.pending)} ตัวชี้วัด")
-        if result.weights_missing:
-            why.append(f"เอกสารขาดตัวชี้วัดน้ำหนัก {number(result.weights_missing)}")
+        why = incomplete_why(result)
         now, best = score(result.worst100), score(result.best100)
         if result.best_normalised100 is not None and result.worst_normalised100 is not None:
             now += f" ({WEIGHTS_PRESENT_TH} {score(result.worst_normalised100)})"

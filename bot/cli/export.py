@@ -22,8 +22,11 @@ import argparse
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from handlers.ports import Unit, system_clock
 from scoring.rounds import round_dates
@@ -81,16 +84,19 @@ def day_in_round(today: date, fiscal_year: int, number: int) -> date:
     return today if today in rnd else (rnd.end if today > rnd.end else rnd.start)
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+class _Stop(Exception):
+    """A problem the command states in one Thai line (exit code 2)."""
+
+
+@contextmanager
+def _unit_store(args: argparse.Namespace) -> Iterator[tuple[Any, Unit, date]]:
+    """The store (closed afterwards), the unit ``--unit`` names and the day to appraise, or ``_Stop``."""
     from bot.cli.admin import default_evidence_dir
     from bot.store.sqlite import SqliteStore
-    from handlers.views import appraisal
-    from scoring.loader import load_all
 
     path = _db_path(args.db)
     if path is None or not path.exists():
-        _err("ไม่พบฐานข้อมูล: ระบุ --db หรือสร้างด้วย `kpibot demo` ก่อน")
-        return 2
+        raise _Stop("ไม่พบฐานข้อมูล: ระบุ --db หรือสร้างด้วย `kpibot demo` ก่อน")
     day = args.today or system_clock().date()
     if args.round:
         day = day_in_round(day, *args.round)
@@ -98,14 +104,29 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         units = find_unit(store, args.unit)
         if not units:
-            _err(f"ไม่พบหน่วยงาน “{args.unit}”")
-            return 2
+            raise _Stop(f"ไม่พบหน่วยงาน “{args.unit}”")
         if len(units) > 1:
-            _err(f"ชื่อ “{args.unit}” ตรงกับหลายหน่วยงาน ({', '.join(u.id for u in units)}) กรุณาระบุรหัส")
-            return 2
-        unit = units[0]
+            raise _Stop(f"ชื่อ “{args.unit}” ตรงกับหลายหน่วยงาน ({', '.join(u.id for u in units)}) กรุณาระบุรหัส")
+        yield store, units[0], day
+    finally:
+        store.close()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    try:
+        return _export(args)
+    except _Stop as stop:
+        _err(str(stop))
+        return 2
+
+
+def _export(args: argparse.Namespace) -> int:
+    from handlers.views import appraisal
+    from scoring.loader import load_all
+
+    out = Path(args.output)
+    with _unit_store(args) as (store, unit, day):
         catalogs = load_all()
-        out = Path(args.output)
         start = time.perf_counter()
         if args.pdf:
             from bot.exports.pdf import appraisal_pdf
@@ -121,8 +142,6 @@ def cmd_export(args: argparse.Namespace) -> int:
             what = (f"{book.title} {book.round_label}: จัดอันดับ {len(book.ranking):,} หน่วยงาน · "
                     f"แบบรายงาน {len(book.sheets):,} แผ่น · ค้างส่ง {len(book.missing):,} รายการ")
         seconds = time.perf_counter() - start
-    finally:
-        store.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     _out(f"บันทึกแล้ว: {out} ({len(data):,} ไบต์, ข้อมูล ณ {format_be(day)}) · {what} · {seconds:.2f} วินาที")
@@ -131,34 +150,24 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_export_evidence(args: argparse.Namespace) -> int:
     """`kpibot export-evidence`: the unit's evidence pack for the round (bot/exports/evidence_pack.py)."""
-    from bot.cli.admin import default_evidence_dir
+    try:
+        return _export_evidence(args)
+    except _Stop as stop:
+        _err(str(stop))
+        return 2
+
+
+def _export_evidence(args: argparse.Namespace) -> int:
     from bot.exports.evidence_pack import pack
-    from bot.store.sqlite import SqliteStore
     from handlers.views.evidence import collect
     from scoring.loader import load_all
 
-    path = _db_path(args.db)
-    if path is None or not path.exists():
-        _err("ไม่พบฐานข้อมูล: ระบุ --db หรือสร้างด้วย `kpibot demo` ก่อน")
-        return 2
-    day = args.today or system_clock().date()
-    if args.round:
-        day = day_in_round(day, *args.round)
-    store = SqliteStore(path, default_evidence_dir())
     out = Path(args.output)
-    try:
-        units = find_unit(store, args.unit)
-        if not units:
-            _err(f"ไม่พบหน่วยงาน “{args.unit}”")
-            return 2
-        if len(units) > 1:
-            _err(f"ชื่อ “{args.unit}” ตรงกับหลายหน่วยงาน ({', '.join(u.id for u in units)}) กรุณาระบุรหัส")
-            return 2
+    with _unit_store(args) as (store, unit, day):
         start = time.perf_counter()
-        listing = collect(store, load_all(), units[0], day)
+        listing = collect(store, load_all(), unit, day)
         if not listing.kpis:
-            _err(f"{units[0].name}: ไม่มีข้อตกลงตัวชี้วัดในรอบที่มีวันที่ {format_be(day)}")
-            return 2
+            raise _Stop(f"{unit.name}: ไม่มีข้อตกลงตัวชี้วัดในรอบที่มีวันที่ {format_be(day)}")
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(out.name + ".part")
         try:
@@ -169,8 +178,6 @@ def cmd_export_evidence(args: argparse.Namespace) -> int:
             partial.unlink(missing_ok=True)
             raise
         seconds = time.perf_counter() - start
-    finally:
-        store.close()
     problems = f" · ⚠️ ไม่ได้ใส่ {packed.problems:,} ไฟล์ (ไม่พบหรือไม่ตรง sha256: ดูหมายเหตุใน index.xlsx)" \
         if packed.problems else ""
     if packed.retracted:
@@ -182,22 +189,22 @@ def cmd_export_evidence(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unit_round_args(parser: argparse.ArgumentParser, unit_help: str) -> None:
+    parser.add_argument("--unit", required=True, help=unit_help)
+    parser.add_argument("--round", type=round_arg, metavar="FY/N",
+                        help="BE fiscal year and round, e.g. 2568/2 (default: the round containing --today)")
+    parser.add_argument("--today", type=day_arg, help="as of this day (2025-06-10, 2568-06-10, \"10 มิ.ย. 68\")")
+    parser.add_argument("--db", help="SQLite file (default: $KPIBOT_DB or var/kpibot.sqlite3, else the demo database)")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     exp = subparsers.add_parser("export", help="the official Excel form (004 annex 2) of a unit, or its PDF to sign")
-    exp.add_argument("--unit", required=True, help="unit id or Thai name (ยะลา, จังหวัดยะลา, yala-mueang)")
-    exp.add_argument("--round", type=round_arg, metavar="FY/N",
-                     help="BE fiscal year and round, e.g. 2568/2 (default: the round containing --today)")
-    exp.add_argument("--today", type=day_arg, help="as of this day (2025-06-10, 2568-06-10, \"10 มิ.ย. 68\")")
+    _unit_round_args(exp, "unit id or Thai name (ยะลา, จังหวัดยะลา, yala-mueang)")
     exp.add_argument("-o", "--output", required=True, metavar="FILE", help="the .xlsx (or with --pdf the .pdf) to write")
     exp.add_argument("--pdf", action="store_true", help="write the unit's appraisal summary to sign as PDF instead")
-    exp.add_argument("--db", help="SQLite file (default: $KPIBOT_DB or var/kpibot.sqlite3, else the demo database)")
     exp.set_defaults(func=cmd_export)
 
     evp = subparsers.add_parser("export-evidence", help="a zip of a unit's evidence files for a round, with an index sheet")
-    evp.add_argument("--unit", required=True, help="unit id or Thai name (เมืองยะลา, yala-mueang)")
-    evp.add_argument("--round", type=round_arg, metavar="FY/N",
-                     help="BE fiscal year and round, e.g. 2568/2 (default: the round containing --today)")
-    evp.add_argument("--today", type=day_arg, help="as of this day (2025-06-10, 2568-06-10, \"10 มิ.ย. 68\")")
+    _unit_round_args(evp, "unit id or Thai name (เมืองยะลา, yala-mueang)")
     evp.add_argument("-o", "--output", required=True, metavar="FILE.zip", help="the .zip to write")
-    evp.add_argument("--db", help="SQLite file (default: $KPIBOT_DB or var/kpibot.sqlite3, else the demo database)")
     evp.set_defaults(func=cmd_export_evidence)

@@ -45,13 +45,8 @@ def score_cards(unit_name: str, totals: Sequence[tuple[Catalog, Total]], today: 
         if result.normalised100 is not None:
             notes.append(f"{WEIGHTS_PRESENT_TH} {texts.score(result.normalised100)} คะแนน")
         if not result.complete:
-            parts = []
-            if result.missing:
-                parts.append(f"ยังไม่รายงาน {len(result.missing)} ตัวชี้วัด")
-            if result.pending:
-                parts.append(f"รอระบุกรณี {len(result.pending)} ตัวชี้วัด")
             best = result.best_normalised100 if result.best_normalised100 is not None else result.best100
-            notes.append(" · ".join(parts + [f"สูงสุดที่ยังเป็นไปได้ {texts.score(best)}"]))
+            notes.append(" · ".join(texts.incomplete_why(result) + [f"สูงสุดที่ยังเป็นไปได้ {texts.score(best)}"]))
         set_name = SET_TH.get(catalog.set, catalog.set)
         cards.append(Card(
             title=f"คะแนนปัจจุบัน {unit_name}" + (f" · {title}" if title else ""),
