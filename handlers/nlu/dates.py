@@ -129,6 +129,8 @@ def find_dates(text: str, today: date) -> list[DateMatch]:
         after = text[m.start() + m.group(0).find(month_text) + len(month_text):][:1]
         if re.match(rf"[{_THAI}]", after) and "." not in month_text and len(_strip(month_text)) <= 4:
             continue  # "พค" inside a longer word is not a month
+        if re.match(rf"[{_THAI}]", after) and not month_text.endswith(".") and re.search(r"\s", month_text):
+            continue  # "ปชส. ความก้าวหน้า": an abbreviation's dot and the next word's first letter, no "ส.ค."
         if not _undotted_ok(m, text):
             continue
         month = _month_of(m)

@@ -141,11 +141,17 @@ def understand(
             or _in_range(work, found_dates, i) \
             or bool(_DEADLINE_BEFORE.search(work[max(0, d.start - 20):d.start])) \
             or (bool(_AS_OF.search(work[max(0, d.start - 6):d.start])) and bool(_NOW.search(work[d.end:])))
+        snapshot = base_date and bool(_AS_OF.search(work[max(0, d.start - 6):d.start])) \
+            and bool(_NOW.search(work[d.end:])) and d.end - d.start >= len(_SNAPSHOT) + 2
         if d.period and period is None and not base_date:
             period = d.period  # (not "ตั้งต้น ๑ ต.ค. ๖๔": the date of a base figure is no reporting period)
         if d.day and day is None:
             day = d.day
         work = _mask(work, d.start, d.end)
+        if snapshot:
+            # "ณ 1 ต.ค. 64 ยอด 1.35 ล้าน ตอนนี้เหลือ 9.8 แสน": the figure of the snapshot's date is the base one,
+            # whatever word follows it; the date's place keeps that meaning for the inputs' labels
+            work = work[:d.start + 1] + _SNAPSHOT + work[d.start + 1 + len(_SNAPSHOT):]
 
     # KPI numbers
     refs = find_number_refs(work, kpis)
@@ -188,6 +194,12 @@ def understand(
     # aliases written with digits ("ข้อ ๒๙"), then numbers
     work, alias_hits = digit_aliases(work, kpis)
     found = find_values(work)
+    for f in reversed(found[1:]):
+        if _REMARK.search(work[:f.start]) and found[0].end <= f.start:
+            # "หนี้ 4.75% ครับ ต่ำกว่า 5 แล้ว": a figure compared with a threshold after it is given is no figure
+            work = _mask(work, f.start, f.end)
+            found.remove(f)
+            notes.append("not_a_figure:threshold")
     if intent == "snooze" and days is None and len(found) == 1 and found[0].value.value == int(found[0].value.value):
         days = int(found[0].value.value)  # "/snooze 2"
         work = _mask(work, found[0].start, found[0].end)
@@ -221,7 +233,7 @@ def understand(
         question = bool(_QUESTION.search(flat)) or "?" in raw or bool(_EITHER.search(compact(raw)))
         if intent == "register" and not code and candidates:
             intent = None  # "ลงทะเบียน OTOP ได้ 1 กลุ่ม": the KPI's own word, not registering with the bot
-        if intent == "score" and not candidates and found and not question and _bare(work, found):
+        if intent == "score" and not candidates and found and not question and _bare(_unit_out(work, unit), found):
             intent = "report"  # "ได้ 8 คะแนนค่ะ": a figure with no KPI, asked back
         if intent == "score" and candidates and found:
             # "BPM ได้ 84 จะได้ระดับอะไร": what level a figure gives; "ผลประเมิน 82 คะแนน": a report
@@ -263,13 +275,15 @@ def understand(
                 notes.append("question")
             elif ((_chatter(flat, noisy) or personal) and not held
                   and (not any(f.value.percent for f in found) or personal)) \
-                    or (not found and _talk(flat, candidates, kpis, subject_text)):
+                    or (not found and not (day and not ambiguous and _takes_date(candidates[0], kpis))
+                        and _talk(flat, candidates, kpis, subject_text)):
+                # ("กลุ่มทอผ้าลงทะเบียน OTOP เมื่อ 3 ก.ค. 67": the day is the figure of a KPI whose input is a date)
                 # ("คนที่อบรมแล้วมีรายได้เพิ่ม 90%": a KPI with a percent is a report, though อบรม is a chat word)
                 notes.append("not_a_report")
             else:
                 intent = "report"
         if intent is None and not candidates and found and not question and not _chatter(flat, noisy):
-            if _bare(work, found):
+            if _bare(_unit_out(work, unit), found):
                 intent = "report"  # a value with no KPI: ask which one
                 notes.append("number_only")
             else:
@@ -283,6 +297,8 @@ def understand(
         if intent is None and has_attachment:
             intent = "evidence"
     intent = "unknown" if intent in (None, "chat") else intent
+    if intent in ("mute", "unmute", "snooze", "help", "cancel", "register"):
+        period = None  # "ไม่ต้องเตือนแล้ว เกษียณสิ้นเดือนนี้": a month in a request about the bot is no reporting period
     if intent == "unknown" and len(compact(work)) > 4:
         # the month of a bill or a meeting notice is not a reporting period (the day is kept); a date typed
         # alone ("16 พ.ค. 67", the answer to "งวดไหนคะ") keeps its period
@@ -349,6 +365,11 @@ def understand(
 _NOW = re.compile(r"ระดับ.*(?:ตอนนี้|ปัจจุบัน|ล่าสุด)|(?:ตอนนี้|ปัจจุบัน).*ระดับ")
 
 
+def _unit_out(work: str, unit: str | None) -> str:
+    """The text with the unit it names blanked ("ของพานทองตอนนี้ 87 ค่ะ" is a figure typed on its own)."""
+    return work.replace(unit, " " * len(unit)) if unit else work
+
+
 def _bare(work: str, found: list[Found]) -> bool:
     """A figure typed on its own ("92.5", "ได้ 88 ค่ะ", "ลดลงเหลือ 8%"), not a number inside a sentence
     ("ขับรถลงพื้นที่ 3 หมู่บ้าน เหนื่อยมาก")."""
@@ -367,7 +388,9 @@ _QUESTION = re.compile(r"เมื่อไหร่|เมื่อไร|ห�
 # "ลดลงจากเดือนก่อน", "ดีกว่าเดือนที่แล้ว", "เทียบกับ พ.ค.": the month compared with is no reporting period
 _COMPARED = re.compile(r"(?:จาก|กว่า|เทียบ(?:กับ)?|เมื่อเทียบกับ)\s*$")
 # "ณ 1 ต.ค. 64 = 1,284,600 บ. ปัจจุบันเหลือ 902,300 บ.": the dated figure is a snapshot, the report is of now
+_REMARK = re.compile(r"(?:ต่ำกว่า|สูงกว่า|มากกว่า|น้อยกว่า|เกินกว่า|ไม่ถึง)\s*(?:เกณฑ์|เป้า(?:หมาย)?)?\s*(?:ร้อยละ)?\s*$")
 _AS_OF = re.compile(r"ณ\s*(?:วันที่)?\s*$")
+_SNAPSHOT = "ตั้งต้น"  # the word a snapshot's date stands for (a base input's label)
 _NOW = re.compile(r"ปัจจุบัน|ตอนนี้|ล่าสุด")
 _RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|ถึง|จนถึง)\s*$")
 
@@ -451,13 +474,21 @@ def _drafts(work: str, subject_text: str, found: list[Found], refs: list, candid
     top = candidates[0]
     marks = mentions(subject_text, refs, kpis)
     segments: list[tuple[int, frozenset[int]]] = []  # (start, KPI indexes), groups split by numbers
+    as_unit: set[int] = set()  # parts that began at a KPI's word written as the unit of its own figure
     for m in marks:
         if segments and not any(segments[-1][0] <= f.start < m.start for f in found) \
                 and not _milestone_part(work, segments[-1], m.start, kpis):
             start, owners = segments[-1]
             both = owners & m.kpis
+            if len(segments) - 1 in as_unit:
+                # "ข่าว 16 ข่าว จปฐ. 100": the word after 16 was its unit; the next KPI's word names this part
+                as_unit.discard(len(segments) - 1)
+                both = m.kpis
             segments[-1] = (start, both or (owners | m.kpis))
         else:
+            if segments and m.kpis <= segments[-1][1] and any(
+                    segments[-1][0] <= f.start and f.end <= m.start and not work[f.end:m.start].strip() for f in found):
+                as_unit.add(len(segments))
             segments.append((m.start, m.kpis))
     drafts: list[Draft] = []
     starts: list[int] = []  # per draft, where its part of the text starts
@@ -525,6 +556,11 @@ def _milestone_part(work: str, segment: tuple[int, frozenset[int]], end: int, kp
         return False
     (i,) = owners
     return bool(named_steps(work[start:end], kpis[i][1]))
+
+
+def _takes_date(ref: KpiRef, kpis: list[tuple[str, Kpi]]) -> bool:
+    """The KPI's input is a date (001 i5: the day an OTOP group registered)."""
+    return any(i.kind == "date" for i in _kpi_of(ref, kpis).inputs)
 
 
 def _place_date(d: Draft, kpis: list[tuple[str, Kpi]], day: date) -> None:

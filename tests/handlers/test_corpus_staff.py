@@ -32,8 +32,15 @@ HERE = Path(__file__).parent
 # input, the KPI words the catalogs lacked, photos shared elsewhere, everyday words for help/mute/snooze/cancel/
 # missing/trend, units named by a per-unit target table, ranks and deadline dates that are no figures or periods,
 # a slash list of figures in different units): corpus_staff.yaml 99.4 %, _2 99.5 %, _3 97.2 %, _4 95.0 %, _5 98.5 %.
+# corpus_staff_6.yaml (160, four senders new to the corpora: พานทอง, บ่อทอง, กรงปินัง, คูเมือง; seeds 001-003):
+# 92.5 % on first reading (1 needless ask, 1 unsafe reading: a time of day "บ่ายสาม" placed as a figure); then
+# 99.375 % after fixing a time of day in words, "แปรรูป"/"รูปแบบ" read as photos, "เงียบเตือน", the day of a
+# date-input KPI read as chat, a snapshot date's figure ("ณ 1 ต.ค. 64 …") as the base one, a KPI's word as its
+# own figure's unit ("ข่าว 16 ข่าว จปฐ. …"), "ปชส. ความ…" read as ส.ค., a threshold after a figure ("ต่ำกว่า 5
+# แล้ว"), "ใครยังไม่ได้มาเอา" read as missing, a month in a request about the bot, and a figure typed with the
+# sender's own unit name only ("ของพานทองตอนนี้ 87"): the other five corpora unchanged.
 FLOORS = {"corpus_staff.yaml": 0.99, "corpus_staff_2.yaml": 0.995, "corpus_staff_3.yaml": 0.97,
-          "corpus_staff_4.yaml": 0.95, "corpus_staff_5.yaml": 0.985}
+          "corpus_staff_4.yaml": 0.95, "corpus_staff_5.yaml": 0.985, "corpus_staff_6.yaml": 0.99}
 CORPUS_FILE = os.environ.get("CORPUS_FILE", "corpus_staff.yaml")  # tools re-use read/want/compare on either
 CORPUS = yaml.safe_load((HERE / CORPUS_FILE).read_text(encoding="utf-8"))
 
