@@ -68,7 +68,7 @@ class CardRow:
     label: str  # "ตชว.1 เบิกจ่าย"
     value: str  # "ระดับ 4", "ยังไม่รายงาน"
     note: str = ""  # "น้ำหนัก 50"
-    tone: str = "none"  # "good" (level 4-5) | "fair" (3) | "low" (0-2) | "none" (not reported / to choose)
+    colour: str = "#616e7c"  # of the value: the level's (handlers/views/palette.py TONE_COLOURS)
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class Card:
     rows: tuple[CardRow, ...]
     total: str  # "40.00 คะแนน"
     band: str  # "ระดับต้องปรับปรุง"
-    band_rank: int  # 0 = the best band of the document, 1 the next, ...
+    colour: str  # the band's (handlers/views/palette.py band_colour)
     notes: tuple[str, ...] = ()  # short lines under the total (incomplete, weights)
 
 

@@ -49,9 +49,8 @@ from matplotlib.patches import Patch
 
 from handlers.texts import number, score
 from handlers.views.appraisal import RankRow, Sheet, Trend
+from handlers.views.palette import BAND_COLOURS, GRID, INK, LEVEL_COLOURS, MUTED, NOT_REPORTED
 from scoring.thaidate import BE_OFFSET, MONTHS_ABBR
-
-from .palette import BAND_COLOURS, GRID, INK, LEVEL_COLOURS, MUTED, NOT_REPORTED
 
 FAMILY = "Sarabun"
 WEIGHTS = (400, 600, 700)  # regular text, labels, titles and values

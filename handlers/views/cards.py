@@ -14,6 +14,7 @@ from scoring.totals import Row, Total
 
 from .. import texts
 from ..messages import Card, CardRow
+from .palette import TONE_COLOURS, band_colour
 
 SET_TH = {"team": "รายทีม", "individual": "รายบุคคล"}
 
@@ -40,7 +41,7 @@ def score_cards(unit_name: str, totals: Sequence[tuple[Catalog, Total]], today: 
             kpi = catalog.kpi(row.kpi)
             subject = kpi.aliases[0] if kpi and kpi.aliases else row.name[:28]
             rows.append(CardRow(f"ตชว.{row.number} {subject}", texts.row_level(row),
-                                f"น้ำหนัก {texts.number(row.weight)}", tone(row)))
+                                f"น้ำหนัก {texts.number(row.weight)}", TONE_COLOURS[tone(row)]))
         notes = []
         if result.normalised100 is not None:
             notes.append(f"{WEIGHTS_PRESENT_TH} {texts.score(result.normalised100)} คะแนน")
@@ -54,7 +55,7 @@ def score_cards(unit_name: str, totals: Sequence[tuple[Catalog, Total]], today: 
             rows=tuple(rows),
             total=f"{texts.score(result.score100)} คะแนน",
             band=result.band,
-            band_rank=band_rank(result),
+            colour=band_colour(band_rank(result)),
             notes=tuple(notes),
         ))
     return tuple(cards)

@@ -250,7 +250,7 @@ async def test_score_comes_as_a_flex_card_the_sdk_accepts(line_bot: LineBot):
     the band's colour, a row per KPI with its level), its alternative text the chat's text."""
     from linebot.v3.messaging import FlexMessage
 
-    from bot.exports.palette import BAND_COLOURS, TONE_COLOURS
+    from handlers.views.palette import BAND_COLOURS, TONE_COLOURS
 
     await registered(line_bot)
     await line_bot.say(USER, REPORT)

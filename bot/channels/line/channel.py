@@ -88,7 +88,6 @@ from linebot.v3.messaging import (
 
 from bot.channels.base import Host, PushResult
 from bot.channels.base import split_text as _split_text
-from bot.exports.palette import INK, MUTED, TONE_COLOURS, band_colour
 from handlers import audience
 from handlers.messages import Attachment, Card, Choice, Incoming, Reply
 from handlers.texts import GREETING, WELCOME_BACK
@@ -248,10 +247,13 @@ def _alt(text: str, fallback: str) -> str:
     return (alt[:390] + "…") if len(alt) > 400 else (alt or fallback)
 
 
+INK, MUTED = "#1f2933", "#616e7c"  # a card's text; its colours come with the card (handlers/views/palette.py)
+
+
 def card_bubble(card: Card) -> dict[str, Any]:
     """A score card as a Flex bubble: a header in the band's colour (title, what and when), one row per KPI
-    (its name and weight, its level coloured by tone), then the total, the band and the notes."""
-    colour = band_colour(card.band_rank)
+    (its name and weight, its level in its colour), then the total, the band and the notes."""
+    colour = card.colour
     rows: list[dict[str, Any]] = []
     for row in card.rows:
         left: list[dict[str, Any]] = [{"type": "text", "text": row.label or " ", "size": "sm", "color": INK,
@@ -261,7 +263,7 @@ def card_bubble(card: Card) -> dict[str, Any]:
         rows.append({"type": "box", "layout": "horizontal", "spacing": "md", "contents": [
             {"type": "box", "layout": "vertical", "flex": 5, "contents": left},
             {"type": "text", "text": row.value or " ", "size": "sm", "weight": "bold", "flex": 3, "align": "end",
-             "gravity": "center", "wrap": True, "color": TONE_COLOURS.get(row.tone, MUTED)}]})
+             "gravity": "center", "wrap": True, "color": row.colour}]})
     body: list[dict[str, Any]] = [*rows, {"type": "separator", "margin": "lg"},
                                   {"type": "box", "layout": "baseline", "margin": "lg", "contents": [
                                       {"type": "text", "text": "รวม", "size": "sm", "color": MUTED, "flex": 2},

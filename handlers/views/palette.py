@@ -1,4 +1,5 @@
-"""The colours every view is drawn in (charts, the LINE score card): one place, no drawing library imported."""
+"""The colours every view is drawn in (bot/exports' charts, the score cards' colours a channel shows): one place,
+channel-free, no drawing library imported."""
 
 INK, MUTED, GRID = "#1f2933", "#616e7c", "#d9dee3"
 BAND_COLOURS = ("#1e7b3a", "#2f80c2", "#e0a10b", "#c8401e")  # best band first: green, blue, amber, red
