@@ -101,6 +101,9 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
+_OCSC = re.compile(r"(?:ของ|สำนักงาน|สนง\.?|ระเบียบ|มติ|หลักสูตร|e-?learning)\s*$", re.IGNORECASE)
+
+
 def find_dates(text: str, today: date) -> list[DateMatch]:
     """Dates, months, relative periods and lone years in clean text, in order of position."""
     found: list[DateMatch] = []
@@ -133,6 +136,9 @@ def find_dates(text: str, today: date) -> list[DateMatch]:
             continue  # "ปชส. ความก้าวหน้า": an abbreviation's dot and the next word's first letter, no "ส.ค."
         if not _undotted_ok(m, text):
             continue
+        if _strip(month_text) == "กพ" and not m.group("day") and not m.group("year") and _OCSC.search(
+                text[:m.start() + m.group(0).find(month_text)]):
+            continue  # "หลักสูตรออนไลน์ของ ก.พ.": the Civil Service Commission, not February
         month = _month_of(m)
         start, end = m.start(), m.end()
         year = year_from(m.group("year")) if m.group("year") else None

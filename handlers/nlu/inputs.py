@@ -57,11 +57,12 @@ _PERCENT_END = re.compile(r"(?:%|เปอร์เซ็น\S*|เปอเซ�
 _GENERIC = frozenset({"ร้อยละ", "จำนวน", "ของ", "การ", "ที่", "และ", "ได้", "ใน", "ทั้ง", "ปี", "ให้", "จาก"})
 # "X จาก Y", "X/Y", "Y ทั้งหมด": Y is the base (denominator) of the KPI's derived percent
 # (a source is no base: "ดึงจาก LM", "ข้อมูลจากระบบ", "มาจาก", "ดูจาก", "อ้างอิงจาก", "ตามข้อมูลจาก")
-_FROM = r"(?<!ดึง)(?<!ดู)(?<!ข้อมูล)(?<!มา)(?<!อ้างอิง)(?<!นำ)(?<!คัด)จาก(?!การ|ระบบ|โปรแกรม|ข้อมูล)"
+# (nor is a named system: "คะแนนพลังงานจาก e-report 4.0")
+_FROM = r"(?<!ดึง)(?<!ดู)(?<!ข้อมูล)(?<!มา)(?<!อ้างอิง)(?<!นำ)(?<!คัด)จาก(?!การ|ระบบ|โปรแกรม|ข้อมูล|\s*(?i:e-?report|gfms|tpmap|bpm|mso|logbook|แอป|เว็บ))"
 _BASE_BEFORE = re.compile(rf"(?:{_FROM}[^\d/]{{0,30}}|/\s*|(?:ทั้งหมด|ทั้งสิ้น|เป้าหมาย|เป้า)\s*[=:]?\s*)$")
 _PART_AFTER = re.compile(r"^\s*(?:\S{0,12}\s*)?(?:จาก|/(?:\s*\d|$))")  # "17/20": the part
 _PER_MONTH = re.compile(r"เดือนละ|ต่อเดือน|/เดือน|ต่อ\s*เดือน")
-_TOTAL_BEFORE = re.compile(r"(?:รวม|รวมเป็น|รวมทั้งสิ้น|ทั้งหมดรวม)\s*$")
+_TOTAL_BEFORE = re.compile(r"(?:รวม(?:ทั้ง(?:สิ้น|หมด|จังหวัด|อำเภอ))?(?:เป็น|ได้)?|ทั้งหมดรวม)\s*$")  # "รวมทั้งจังหวัดเป็น 6,122"
 _NEGATIVE = re.compile(r"(?:ลดลง|ติดลบ|ลบ)\s*$")
 
 
@@ -257,6 +258,13 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         last = idx + 1 == len(values)
         # in "ช่องทาง 3 โพสต์ 4" the word after 3 labels 4; it is 3's unit only when more follows it
         own_unit = unit is not None and (last or text[unit[1]:next_start].strip() != "" or not before.strip())
+        if unit is not None and not own_unit:
+            # "ครบ 2 ครั้ง 35 ราย": the next number has its own unit word of another family, so this word is ours
+            # (and that word is its own, not the label of a third: "กิจกรรม 2 ช่องทาง 3 บทเรียน 1")
+            nxt = unit_after(text, values[idx + 1].end)
+            own_unit = nxt is not None and family(nxt[0]) is not None and family(unit[0]) is not None \
+                and family(nxt[0]) != family(unit[0]) \
+                and (idx + 2 == len(values) or text[nxt[1]:values[idx + 2].start].strip() != "")
         units.append(unit[0] if unit and own_unit else None)
         unit_ends.append(unit[1] if unit and own_unit else f.end)
         own_units.append(unit[0] if unit else None)  # read as "1 ชิ้น 2 ช่องทาง": every word after is a unit

@@ -253,7 +253,7 @@ def understand(
                 and not done_step and not held:
             notes.append("not_a_report")  # "เงินเดือนออกวันไหนน้า 555", "มีอบรม … ใครว่างไปได้บ้าง"
             intent = "chat"
-        if intent == "evidence" and not has_attachment and not candidates and not refs and _ELSEWHERE.search(flat):
+        if intent == "evidence" and not has_attachment and not refs and _ELSEWHERE.search(flat):
             notes.append("not_a_report")  # "ส่งรูปงานกีฬาสีในไลน์กลุ่มแล้ว": photos shared elsewhere, not evidence
             intent = "chat"
         if intent in (None, "report") and not found and not refs and _TROUBLE.search(flat):
@@ -414,7 +414,7 @@ _WHEN = re.compile(r"วันไหน|วันที่เท่า|ทุก
 # words of chat, notices and personal remarks: a message with them and no report keyword is not a report
 _CHAT = re.compile(r"อบรม|ประชุม|สัมมนา|ขอเชิญ|เชิญชวน|กำหนดการ|นัดหมาย|ศาลากลาง|ห้องประชุม|ขอบคุณ|ขอบใจ|สวัสดี"
                    r"|ฝันดี|อรุณสวัสดิ์|บัตรเครดิต|เงินเดือน|ส่วนตัว|ผมเอง|ของผม|ของฉัน|ของหนู|^ผม|ฉัน|หนี้บ้าน|ผ่อนรถ"
-                   r"|ฮ่าๆ|ฮ่า|อิอิ|lol|ข่าวดี|ยินดีด้วย|แจ้งเพื่อทราบ|กินข้าว|ไปเที่ยว|ใครว่าง|ไปด้วยกัน"
+                   r"|ฮ่าๆ|ฮ่า|อิอิ|lol|ข่าวดี|ยินดีด้วย|ยินดีกับ|แจ้งเพื่อทราบ|กินข้าว|ไปเที่ยว|ใครว่าง|ไปด้วยกัน"
                    r"|ใครไป|ไปงาน|งานบวช|งานแต่ง|ลาป่วย|ลากิจ|อากาศ|องศา|ราคา|ฝากซื้อ|ดีใจ|เหนื่อย|ติดต่อ|เบี้ยเลี้ยง"
                    r"|ใครมีเบอร์|ขอเบอร์|โทรหา|ติดปัญหา|ขอไลน์|ใครรู้จัก|ดอกเบี้ย|สหกรณ์|ทำบุญ|กฐิน|ผ้าป่า|เลขบัญชี|โอนค่า|ค่าอาหารกลางวัน|เงินช่วยงาน|ซื้อรถ|ผ่อนบ้าน|ค่าไฟ(?:ที่)?บ้าน|ค่าน้ำ(?:ที่)?บ้าน|เปิดแอร์|ค่าเทอม|ยืมเงิน|ยืม(?:แม่|พ่อ|เพื่อน|พี่|น้อง)|แม่ผม|แม่ฉัน|แพงมาก")
 # personal money matters: chat even with a percent ("ดอกเบี้ยสหกรณ์ออมทรัพย์ครูปีนี้ 5.2%")

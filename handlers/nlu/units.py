@@ -16,6 +16,11 @@ def _bare(name: str) -> str:
     return compact(_PREFIX.sub("", basic(name)))
 
 
+# units whose bare name is an everyday word ("ได้เลยครับ", province เลย): named only with a prefix
+_COMMON_WORD = {"เลย"}
+_NAMED = re.compile(r"(?:จังหวัด|จ|พมจ|พม|สนง|สำนักงาน)$")
+
+
 def find_unit(text: str, units: Sequence[str]) -> tuple[str, float] | None:
     """The unit named in the text (best match) and a score 0-1; None when none is named."""
     flat = compact(text)
@@ -29,6 +34,13 @@ def find_unit(text: str, units: Sequence[str]) -> tuple[str, float] | None:
     for unit in units:
         bare = _bare(unit)
         if not bare:
+            continue
+        if bare in _COMMON_WORD:
+            at = flat.find(bare)
+            while at >= 0 and not _NAMED.search(flat[:at]):
+                at = flat.find(bare, at + 1)
+            if at >= 0:
+                offer(unit, 1.0 + len(bare) / 100)
             continue
         if bare in flat:
             offer(unit, 1.0 + len(bare) / 100)  # longer names win ("เมืองยะลา" over "ยะลา")

@@ -39,8 +39,18 @@ HERE = Path(__file__).parent
 # own figure's unit ("ข่าว 16 ข่าว จปฐ. …"), "ปชส. ความ…" read as ส.ค., a threshold after a figure ("ต่ำกว่า 5
 # แล้ว"), "ใครยังไม่ได้มาเอา" read as missing, a month in a request about the bot, and a figure typed with the
 # sender's own unit name only ("ของพานทองตอนนี้ 87"): the other five corpora unchanged.
+# corpus_staff_7.yaml (150, three senders new to the corpora: พมจ.เชียงใหม่ (004 r2), พมจ.สงขลา (004 r1), the Yala
+# provincial KPI coordinator (002 province)): 87.3 % on first reading (3 needless asks, 1 unsafe reading: a
+# correction "58 ครัวเรือน ไม่ใช่ 85 … แก้ให้ด้วย" read as a new report; 1 label corrected: 004 r1 d4 has no
+# inputs); then 99.33 % after fixing "แก้ให้ด้วย", the province เลย read in "ได้เลย", questions on the evidence
+# a KPI needs read as sending it, "ยังไม่มีข้อมูล"/"ยังไม่มีใครกรอก" as missing, "หลุดเกณฑ์" read as criteria,
+# "เชิญทุกท่าน" read as invite, "ของ ก.พ."/"e-learning ก.พ." read as February, a named system after จาก read
+# as a base ("จาก e-report 4.0"), "รวมทั้งจังหวัดเป็น" as a total, "ครบ 2 ครั้ง 35 ราย" (ครั้ง read as the
+# label of 35), "ยินดีกับ" as chat, photos in the chat group with a KPI word, the aliases "MSO Logbook" and
+# "ไฟลด": corpus_staff_4.yaml 96.0 % (was 95.0), the other five unchanged.
 FLOORS = {"corpus_staff.yaml": 0.99, "corpus_staff_2.yaml": 0.995, "corpus_staff_3.yaml": 0.97,
-          "corpus_staff_4.yaml": 0.95, "corpus_staff_5.yaml": 0.985, "corpus_staff_6.yaml": 0.99}
+          "corpus_staff_4.yaml": 0.96, "corpus_staff_5.yaml": 0.985, "corpus_staff_6.yaml": 0.99,
+          "corpus_staff_7.yaml": 0.99}
 CORPUS_FILE = os.environ.get("CORPUS_FILE", "corpus_staff.yaml")  # tools re-use read/want/compare on either
 CORPUS = yaml.safe_load((HERE / CORPUS_FILE).read_text(encoding="utf-8"))
 
