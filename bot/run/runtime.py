@@ -17,6 +17,7 @@
   submission is noted; after, a submission carrying this message's channel and id means "saved" (with
   the version), a retraction by it "undone", no change at all "not saved, send again"; anything else
   (another message of the same person in flight) "check with คะแนนปัจจุบัน before sending again".
+  Any such apology sets ``trouble``: the storage watch (bot/run/watch.py) probes the store at once.
 """
 
 from __future__ import annotations
