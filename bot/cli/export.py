@@ -19,10 +19,11 @@ database rules; evidence files are read from ``$KPIBOT_VAR/evidence``. The zip i
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -112,15 +113,20 @@ def _unit_store(args: argparse.Namespace) -> Iterator[tuple[Any, Unit, date]]:
         store.close()
 
 
+def _one_line(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A command whose ``_Stop`` becomes its one Thai line on stderr and exit code 2."""
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except _Stop as stop:
+            _err(str(stop))
+            return 2
+    return run
+
+
+@_one_line
 def cmd_export(args: argparse.Namespace) -> int:
-    try:
-        return _export(args)
-    except _Stop as stop:
-        _err(str(stop))
-        return 2
-
-
-def _export(args: argparse.Namespace) -> int:
     from handlers.views import appraisal
     from scoring.loader import load_all
 
@@ -148,16 +154,9 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+@_one_line
 def cmd_export_evidence(args: argparse.Namespace) -> int:
     """`kpibot export-evidence`: the unit's evidence pack for the round (bot/exports/evidence_pack.py)."""
-    try:
-        return _export_evidence(args)
-    except _Stop as stop:
-        _err(str(stop))
-        return 2
-
-
-def _export_evidence(args: argparse.Namespace) -> int:
     from bot.exports.evidence_pack import pack
     from handlers.views.evidence import collect
     from scoring.loader import load_all
