@@ -24,14 +24,17 @@ formatted: scores with 2 decimals, numbers as handlers/texts.py writes them, mon
   that, not the bars, is what a chart's time grows with.
 - Measured (bench/charts_bench.py, 2 shared cores, load 1.4-1.7 from other work, matplotlib 3.11.2),
   median per chart warm: ranking of 8 districts 0.30-0.35 s, levels of 10 KPIs 0.33-0.47 s, trend of
-  12 months 0.25-0.28 s: each under the 1 s target. A ranking of 76 provinces takes 1.3-1.7 s (250
-  texts): over the target. Cold, in a fresh process with handlers/ already imported: importing this
+  12 months 0.25-0.28 s: each under the 1 s target. A ranking of 76 provinces (176 texts: one label and one
+  figure text a row) takes 0.86-1.15 s (2026-12-03; 250 texts took 1.3-1.7 s before): at the target, not
+  reliably under it. Shaping costs ~0.1 ms + 0.03 ms a character twice per text (metrics, then drawing):
+  digits as much as Thai; the resolution barely matters (120-150 dpi: within noise). Cold, in a fresh process with handlers/ already imported: importing this
   module (matplotlib, numpy) 0.9-1.0 s, then the first chart 0.3-0.4 s, so a process should import
   this module at start, as it warms pythainlp, not at the first "กราฟ".
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import threading
@@ -79,7 +82,9 @@ def _register() -> None:
 _register()
 
 
+@functools.lru_cache(maxsize=64)
 def font(size: float, weight: int = 400) -> FontProperties:
+    """Shared between texts: a Text copies the properties it is given, so a cached one is never changed."""
     return FontProperties(family=FAMILY, size=size, weight=weight)
 
 
@@ -215,10 +220,13 @@ def ranking_figure(rows: Sequence[RankRow], title: str, bands: Sequence[tuple[st
     head, foot = (1.3 if long else 1.05), 0.95
     height = head + foot + per_row * max(len(rows), 1)
     fig = _new_figure(height, LONG_DPI if long else DPI)
-    ax = fig.add_axes((0.31, foot / height, 0.60, (height - head - foot) / height))
+    # a long ranking prints each row's figures in a column right of the axes (_row_values)
+    ax = fig.add_axes((0.31, foot / height, 0.49 if long else 0.60, (height - head - foot) / height))
     _style_axes(ax)
     kinds = ("รายทีม (แท่งหนา) และรายบุคคล (แท่งบาง)" if both
              else "รายบุคคล" if has_individual else "รายทีม")
+    if long and both:  # one figure text a row (_row_values): say which figure is which
+        kinds = "ตัวเลข ทีม (แท่งหนา) / บุคคล (แท่งบาง)"
     _header(fig, title, f"คะแนนเต็ม 100 · {kinds} · สีตามระดับคุณภาพ", head)
 
     thick, thin = (0.42, 0.26) if both else (0.62, 0.0)
@@ -230,15 +238,17 @@ def ranking_figure(rows: Sequence[RankRow], title: str, bands: Sequence[tuple[st
                   thin if both else thick, both, "รายบุคคล")]
         for value, band, by, bar_h, light, word in slots:
             if value is None:
-                if both:
+                if both and not long:
                     ax.text(1, by, f"ไม่มีคะแนน{word}", fontproperties=font(7), color=MUTED, va="center")
                 continue
             colour = _band_colour(band_index(value, band, bands))
             for key, item in zip(bars, (by, float(value), bar_h, _tint(colour, 0.45) if light else colour,
                                         colour), strict=True):
                 bars[key].append(item)
-            _bar_value(ax, by, value, 8 if light else 9.5, 600 if light else 700, MUTED if light else INK,
-                       halo=not long)
+            if not long:
+                _bar_value(ax, by, value, 8 if light else 9.5, 600 if light else 700, MUTED if light else INK)
+        if long and (row.team is not None or row.individual is not None):
+            _row_values(ax, y, row, both)
         if not both and row.team is None and row.individual is None:
             ax.text(1, y, "ยังไม่มีคะแนน", fontproperties=font(8), color=MUTED, va="center")
         if long:  # one label a row: each text costs ~3 ms to shape and draw
@@ -288,12 +298,22 @@ def _bars(ax, y: list, width: list, height: list, color: list, edgecolor: list) 
                                      zorder=1), autolim=False)
 
 
-def _bar_value(ax, y: float, value: Decimal, size: float, weight: int, colour: str, halo: bool = True) -> None:
-    """The score at the bar's end, with a white halo where it may cross a band line. A text with a path effect
-    is drawn as a path, about 1.2 ms more each: a long ranking goes without (0.18 s of the 76-province chart,
-    0.96 -> 0.78 s; its band lines are thin enough to read a figure across)."""
+def _bar_value(ax, y: float, value: Decimal, size: float, weight: int, colour: str) -> None:
+    """The score at the bar's end, with a white halo where it may cross a band line (a text with a path
+    effect is drawn as a path, about 1.2 ms more each)."""
     ax.text(float(value) + 0.6, y, score(value), fontproperties=font(size, weight), color=colour,
-            va="center", ha="left", clip_on=False, zorder=4, path_effects=HALO if halo else None)
+            va="center", ha="left", clip_on=False, zorder=4, path_effects=HALO)
+
+
+def _row_values(ax, y: float, row: RankRow, both: bool) -> None:
+    """A long ranking's scores as one text a row in a column right of the 100 line, team first ("96.50 /
+    91.00", a dash for a kind the unit has no score in): one text instead of two at the bars' ends saves
+    ~2.4 ms a row, 0.18 s of the 76-province chart, and no figure crosses a band line."""
+    if both:
+        text = " / ".join("–" if v is None else score(v) for v in (row.team, row.individual))
+    else:
+        text = score(row.team if row.team is not None else row.individual)
+    ax.text(102, y, text, fontproperties=font(8.5, 700), color=INK, va="center", ha="left", clip_on=False)
 
 
 def _row_note(row: RankRow) -> str:
