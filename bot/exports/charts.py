@@ -27,9 +27,10 @@ formatted: scores with 2 decimals, numbers as handlers/texts.py writes them, mon
   12 months 0.25-0.28 s: each under the 1 s target. A ranking of 76 provinces (176 texts: one label and one
   figure text a row) takes 0.86-1.15 s (2026-12-03; 250 texts took 1.3-1.7 s before): at the target, not
   reliably under it. Shaping costs ~0.1 ms + 0.03 ms a character twice per text (metrics, then drawing):
-  digits as much as Thai; the resolution barely matters (120-150 dpi: within noise). Cold, in a fresh process with handlers/ already imported: importing this
-  module (matplotlib, numpy) 0.9-1.0 s, then the first chart 0.3-0.4 s, so a process should import
-  this module at start, as it warms pythainlp, not at the first "กราฟ".
+  digits as much as Thai; the resolution barely matters (120-150 dpi: within noise). Cold, in a fresh
+  process with handlers/ already imported: importing this module (matplotlib, numpy) 0.9-1.0 s, then the
+  first chart 0.3-0.4 s, so a process should import this module at start, as it warms pythainlp, not at
+  the first "กราฟ".
 """
 
 from __future__ import annotations
