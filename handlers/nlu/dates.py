@@ -134,6 +134,10 @@ def find_dates(text: str, today: date) -> list[DateMatch]:
             continue  # "พค" inside a longer word is not a month
         if re.match(rf"[{_THAI}]", after) and not month_text.endswith(".") and re.search(r"\s", month_text):
             continue  # "ปชส. ความก้าวหน้า": an abbreviation's dot and the next word's first letter, no "ส.ค."
+        at = m.start() + m.group(0).find(month_text)
+        if re.match(rf"[{_THAI}]", after) and not month_text.endswith(".") and not m.group("day") \
+                and at > 0 and re.match(rf"[{_THAI}]", text[at - 1]):
+            continue  # "ปชส.ความก้าวหน้า": letters of two words joined by an abbreviation's dot, no "ส.ค."
         if not _undotted_ok(m, text):
             continue
         if _strip(month_text) == "กพ" and not m.group("day") and not m.group("year") and _OCSC.search(

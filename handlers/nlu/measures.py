@@ -115,6 +115,8 @@ NOISE: list[tuple[str, re.Pattern[str]]] = [
     # "ได้ 2 รางวัล (ที่ 1 กับที่ 3)": a place named by its rank
     ("ordinal", re.compile(r"(?:(?<=[\s(])|(?<=กับ)|(?<=และ)|^)ที่\s*\d{1,2}(?![\d.,%])")),
     ("kpi_count", re.compile(r"(?<![\d.,])\d{1,2}\s*(?:ตัว(?:ชี้วัด)?|ข้อ|kpi)(?![ก-๙])", re.IGNORECASE)),
+    # "ได้ 8 คะแนนเต็ม 10": the scale's maximum, not a second figure (คะแนน is the unit of 8)
+    ("maximum", re.compile(r"(?<!ได้)(?<!ได้ )(?:จาก)?เต็ม\s*\d+(?:\.\d+)?(?![\d,%])(?:\s*คะแนน)?")),
     ("age", re.compile(r"อายุ\s*\d+(?:\s*ปี)?|\d+\s*ขวบ|\d{1,3}\s*ปี\s*(?:ขึ้นไป|บริบูรณ์)")),
     ("year", re.compile(r"(?:ปี(?:งบ(?:ประมาณ)?)?|พ\.ศ\.|ค\.ศ\.|จปฐ\.?\s*(?:ปี)?)\s*(?:25[5-7]\d|20[12]\d|[5-7]\d)"
                         r"(?![\d,.%])")),

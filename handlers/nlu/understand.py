@@ -243,12 +243,14 @@ def understand(
             intent = "deadlines" if _WHEN.search(flat) or (dated and day) or _DAY_ASKED.search(raw) else ("criteria" if candidates else "help")
             notes.append("question")
         done_step = bool(candidates) and not ambiguous and not question and _done_activity(flat) \
-            and bool(named_steps(work, _kpi_of(candidates[0], kpis)))  # "ประชุม ศจพ.อ. นำเสนอปัญหาแล้ว"
+            and (bool(named_steps(work, _kpi_of(candidates[0], kpis)))  # "ประชุม ศจพ.อ. นำเสนอปัญหาแล้ว"
+                 or _reviewed_only(_kpi_of(candidates[0], kpis)))  # "พัฒนาตนเอง อบรม … จบแล้วครับ"
         held = _held_count(flat, work, found, candidates, ambiguous, question, kpis)
         chat_intents = (None, "report", "score", "deadlines", "criteria") + (() if has_attachment else ("evidence",))
         # (personal money words are read in the whole text: "ค่าไฟที่บ้าน" holds the energy KPI's word ค่าไฟ)
         personal = bool(_PERSONAL.search(compact(raw)))
-        if (_chatter(flat, noisy) or personal) and intent in chat_intents and not refs \
+        addressed = bool(_VOCATIVE.match(compact(raw)))
+        if (_chatter(flat, noisy) or personal or addressed) and intent in chat_intents and not refs \
                 and not (candidates and any(f.value.percent for f in found) and not personal) \
                 and not done_step and not held:
             notes.append("not_a_report")  # "เงินเดือนออกวันไหนน้า 555", "มีอบรม … ใครว่างไปได้บ้าง"
@@ -269,11 +271,14 @@ def understand(
         if stepped:
             intent = "report"  # "กข.คจ. ทำทะเบียนหมู่บ้านครบแล้ว": a milestone done
             notes.append("steps_named")
+        elif intent is None and done_step:
+            intent = "report"  # "พัฒนาตนเอง อบรม … จบแล้วครับ": done, for a KPI a reviewer levels
+            notes.append("done_named")
         if intent is None and candidates:
             if question:
                 intent = "deadlines" if _WHEN.search(flat) or (dated and day) or _DAY_ASKED.search(raw) else "criteria"
                 notes.append("question")
-            elif ((_chatter(flat, noisy) or personal) and not held
+            elif ((_chatter(flat, noisy) or personal or addressed) and not held
                   and (not any(f.value.percent for f in found) or personal)) \
                     or (not found and not (day and not ambiguous and _takes_date(candidates[0], kpis))
                         and _talk(flat, candidates, kpis, subject_text)):
@@ -303,7 +308,7 @@ def understand(
         # the month of a bill or a meeting notice is not a reporting period (the day is kept); a date typed
         # alone ("16 พ.ค. 67", the answer to "งวดไหนคะ") keeps its period
         period = None
-    if intent == "unknown" and "not_a_report" in notes:
+    if intent == "unknown":
         unit = None  # "เบตงอากาศเย็นสบาย": a place in chat is not a unit reported for
 
     if intent == "invite":
@@ -416,9 +421,15 @@ _CHAT = re.compile(r"อบรม|ประชุม|สัมมนา|ขอ�
                    r"|ฝันดี|อรุณสวัสดิ์|บัตรเครดิต|เงินเดือน|ส่วนตัว|ผมเอง|ของผม|ของฉัน|ของหนู|^ผม|ฉัน|หนี้บ้าน|ผ่อนรถ"
                    r"|ฮ่าๆ|ฮ่า|อิอิ|lol|ข่าวดี|ยินดีด้วย|ยินดีกับ|แจ้งเพื่อทราบ|กินข้าว|ไปเที่ยว|ใครว่าง|ไปด้วยกัน"
                    r"|ใครไป|ไปงาน|งานบวช|งานแต่ง|ลาป่วย|ลากิจ|อากาศ|องศา|ราคา|ฝากซื้อ|ดีใจ|เหนื่อย|ติดต่อ|เบี้ยเลี้ยง"
-                   r"|ใครมีเบอร์|ขอเบอร์|โทรหา|ติดปัญหา|ขอไลน์|ใครรู้จัก|ดอกเบี้ย|สหกรณ์|ทำบุญ|กฐิน|ผ้าป่า|เลขบัญชี|โอนค่า|ค่าอาหารกลางวัน|เงินช่วยงาน|ซื้อรถ|ผ่อนบ้าน|ค่าไฟ(?:ที่)?บ้าน|ค่าน้ำ(?:ที่)?บ้าน|เปิดแอร์|ค่าเทอม|ยืมเงิน|ยืม(?:แม่|พ่อ|เพื่อน|พี่|น้อง)|แม่ผม|แม่ฉัน|แพงมาก")
+                   r"|ใครมีเบอร์|ขอเบอร์|โทรหา|ติดปัญหา|ขอไลน์|ใครรู้จัก|ดอกเบี้ย|สหกรณ์|ทำบุญ|กฐิน|ผ้าป่า|เลขบัญชี|โอนค่า|ค่าอาหารกลางวัน|เงินช่วยงาน|ซื้อรถ|ผ่อนบ้าน|ค่าไฟ(?:ที่)?บ้าน|ค่าน้ำ(?:ที่)?บ้าน|เปิดแอร์|ค่าเทอม|ยืมเงิน|ยืม(?:แม่|พ่อ|เพื่อน|พี่|น้อง)|แม่ผม|แม่ฉัน|แพงมาก"
+                   # notices of events, praise passed on, lost things, money among colleagues
+                   r"|ฝากประชาสัมพันธ์|ฝากปชส|ฝากแชร์|มหกรรม|เทศกาล|ขอเชิญชม|ฝากชม|ขอชม|ชื่นชม|เก่งมาก|ยอดเยี่ยม"
+                   r"|ใครเห็น|หาไม่เจอ|ลืมไว้|ทำหาย|ค่าแชร์|เล่นแชร์|โอนเงิน|โอนภายใน|โอนให้|รถตู้|ย้ายไป|เสียดาย"
+                   r"|ประกาศ(?!.*(?:ไหม|มั้ย|หรือยัง)).{0,30}ออกแล้ว")  # "ประกาศผล…ออกแล้ว": news, not a request
+# a colleague addressed by name at the start ("น้องฝนคะ …", "พี่หนึ่งครับ …"): the message is to them, not the bot
+_VOCATIVE = re.compile(r"^(?:น้อง|พี่)(?!ครับ|ค่ะ|คะ)[ก-๙a-z]{1,8}?(?:คะ|ครับ|ค่ะ|จ้า|จ๊ะ|ขา)")
 # personal money matters: chat even with a percent ("ดอกเบี้ยสหกรณ์ออมทรัพย์ครูปีนี้ 5.2%")
-_PERSONAL = re.compile(r"ดอกเบี้ย|สหกรณ์|บัตรเครดิต|เงินเดือน|ผ่อนรถ|ผ่อนบ้าน|หนี้บ้าน|ค่าเทอม|ค่าไฟ(?:ที่)?บ้าน|ค่าน้ำ(?:ที่)?บ้าน")
+_PERSONAL = re.compile(r"ดอกเบี้ย|สหกรณ์|บัตรเครดิต|เงินเดือน|ผ่อนรถ|ผ่อนบ้าน|หนี้บ้าน|ค่าเทอม|ค่าแชร์|เล่นแชร์|ค่าไฟ(?:ที่)?บ้าน|ค่าน้ำ(?:ที่)?บ้าน")
 _REPORTY = re.compile(r"ได้|แล้ว|ผล|ยอด|เดือน|=|%")
 
 
@@ -436,6 +447,11 @@ def _done_activity(flat: str) -> bool:
     activity word is the only chat word, the text says it is done, and nothing points ahead."""
     return bool(_ACTIVITY.search(flat)) and not _CHAT.search(_ACTIVITY.sub(" ", flat)) \
         and bool(_DONE.search(flat)) and not _AHEAD.search(flat)
+
+
+def _reviewed_only(kpi: Kpi) -> bool:
+    """A KPI a reviewer levels, with no figures and no steps to tick: saying it is done is its report."""
+    return bool(kpi.rubric.reviewer) and not kpi.rubric.steps and not any(i.kind == "number" for i in kpi.inputs)
 
 
 def _held_count(flat: str, work: str, found: list[Found], candidates: list[KpiRef], ambiguous: bool, question: bool,

@@ -48,9 +48,20 @@ HERE = Path(__file__).parent
 # as a base ("จาก e-report 4.0"), "รวมทั้งจังหวัดเป็น" as a total, "ครบ 2 ครั้ง 35 ราย" (ครั้ง read as the
 # label of 35), "ยินดีกับ" as chat, photos in the chat group with a KPI word, the aliases "MSO Logbook" and
 # "ไฟลด": corpus_staff_4.yaml 96.0 % (was 95.0), the other five unchanged.
+# corpus_staff_8.yaml (180, five senders new to the corpora on seeds 000, 001, 003: จัตุรัส, เมืองชลบุรี, เกาะจันทร์,
+# พุทไธสง, ละหานทราย): 94.4 % on first reading, no needless ask, 1 unsafe reading (a savings-circle payment
+# "ค่าแชร์ 1,000" placed as posts). corpus_staff_9.yaml (170, five senders new: Yala's provincial work groups on the
+# 002 group sets, Yala's deputy chief, DSDW ภูเก็ต (004 r1) and นครสวรรค์ (004 r2), a DSDW department division):
+# 90.0 % on first reading, 4 needless asks, 1 unsafe reading (an event's dates "5-7 ก.ย." placed as channels).
+# Then, after the general causes their misses showed (a colleague addressed by name, event notices, praise passed
+# on, lost things, money among colleagues, a place in chat named as no unit, "แก้ว" read as แก้, "ยกเลิกการปิด
+# เตือน" read as mute, "ยังไม่ได้กรอก"/"ว่างตัวไหน"/"อำเภอไหนไม่ส่ง" as missing, "สอนหน่อย" as help, a sender's own
+# "เดี๋ยวส่ง pdf ให้" as export, a scale's maximum "เต็ม 10" as a figure, "ปชส.ความ" as ส.ค., done for a KPI a
+# reviewer levels, the department's budget words): corpus_staff_8.yaml 97.8 %, _9 97.6 % (2 needless asks);
+# corpus_staff_7.yaml 100 %, the other six unchanged.
 FLOORS = {"corpus_staff.yaml": 0.99, "corpus_staff_2.yaml": 0.995, "corpus_staff_3.yaml": 0.97,
           "corpus_staff_4.yaml": 0.96, "corpus_staff_5.yaml": 0.985, "corpus_staff_6.yaml": 0.99,
-          "corpus_staff_7.yaml": 0.99}
+          "corpus_staff_7.yaml": 0.99, "corpus_staff_8.yaml": 0.975, "corpus_staff_9.yaml": 0.975}
 CORPUS_FILE = os.environ.get("CORPUS_FILE", "corpus_staff.yaml")  # tools re-use read/want/compare on either
 CORPUS = yaml.safe_load((HERE / CORPUS_FILE).read_text(encoding="utf-8"))
 
