@@ -81,6 +81,7 @@ _CODE_ANY = re.compile(r"(?<![A-Za-z0-9\-])(?P<code>(?=[A-Za-z0-9\-]*\d)(?=[A-Za
                        r"[A-Za-z0-9][A-Za-z0-9\-]{4,39})(?![A-Za-z0-9\-])")
 _DAYS = re.compile(r"(?<![\d.,])(?P<n>\d{1,4})\s*(?P<u>วัน|สัปดาห์|อาทิตย์|วีค|week|day|ชั่วโมง|ชม\.?)")
 _TOMORROW = re.compile(r"พรุ่งนี้|tomorrow")
+_ONE_WEEK = re.compile(r"(?:สัปดาห์|อาทิตย์|วีค)\s*(?:นึง|หนึ่ง|เดียว)")
 _NEXT_WEEK = re.compile(r"(?:สัปดาห์|อาทิตย์|วีค)\s*หน้า|next\s*week")
 _NEXT_MONTH = re.compile(r"เดือน\s*หน้า|next\s*month")
 
@@ -184,6 +185,10 @@ def understand(
             work = _mask(work, dm.start(), dm.end())
             if intent is None and pause:
                 intent = "snooze"  # "งดเตือน 3 วัน", "ไม่ต้องเตือน 2 วัน": a pause with a length (alone: mute)
+        elif _ONE_WEEK.search(raw):
+            days = 7  # "ไม่ต้องเตือนอาทิตย์นึงนะคะ"
+            if intent is None and pause:
+                intent = "snooze"
         elif _TOMORROW.search(work):
             days = 1
         elif _NEXT_WEEK.search(raw):
@@ -434,7 +439,7 @@ _REPORTY = re.compile(r"ได้|แล้ว|ผล|ยอด|เดือน|
 
 
 # photos put in a chat group's album or note, or a shared drive: shared with colleagues, not sent as evidence
-_ELSEWHERE = re.compile(r"อัลบั้ม|อัลบัม|โน้ต|โน๊ต|โน็ต|ไลน์กลุ่ม|กลุ่มไลน์|lineกลุ่ม|กลุ่มline|drive|ไดรฟ์|ไดร์ฟ|ไดรฟ"
+_ELSEWHERE = re.compile(r"อัลบั้ม|อัลบัม|โน้ต|โน๊ต|โน็ต|ไลน์กลุ่ม|กลุ่มไลน์|lineกลุ่ม|กลุ่มline|ทางไลน์|ทางline|ในไลน์|drive|ไดรฟ์|ไดร์ฟ|ไดรฟ"
                         r"|ไปโหลด|ไปเลือก|ไปดูใน")
 _TROUBLE = re.compile(r"ล่ม|เข้าไม่ได้|เข้าระบบไม่ได้|ระบบช้า|ค้างอีกแล้ว|error|เออเร่อ")
 _ACTIVITY = re.compile(r"อบรม|ประชุม|สัมมนา")

@@ -58,10 +58,14 @@ HERE = Path(__file__).parent
 # เตือน" read as mute, "ยังไม่ได้กรอก"/"ว่างตัวไหน"/"อำเภอไหนไม่ส่ง" as missing, "สอนหน่อย" as help, a sender's own
 # "เดี๋ยวส่ง pdf ให้" as export, a scale's maximum "เต็ม 10" as a figure, "ปชส.ความ" as ส.ค., done for a KPI a
 # reviewer levels, the department's budget words): corpus_staff_8.yaml 97.8 %, _9 97.6 % (2 needless asks);
-# corpus_staff_7.yaml 100 %, the other six unchanged.
+# corpus_staff_7.yaml 100 %, the other six unchanged. corpus_staff_10.yaml (150, five senders new: เกษตรสมบูรณ์,
+# หนองใหญ่, เมืองยะลา in August, บ้านกรวด, DSDW สุรินทร์; hurried phone typing without spaces, figures in words,
+# several KPIs line by line): 96.0 % on first reading, 1 needless ask (a masked phone number "038-166-xxx ต่อ 14");
+# then 98.0 % after "อาทิตย์นึง" as 7 days, files sent "ทางไลน์" as shared elsewhere, and the masked phone.
 FLOORS = {"corpus_staff.yaml": 0.99, "corpus_staff_2.yaml": 0.995, "corpus_staff_3.yaml": 0.97,
           "corpus_staff_4.yaml": 0.96, "corpus_staff_5.yaml": 0.985, "corpus_staff_6.yaml": 0.99,
-          "corpus_staff_7.yaml": 0.99, "corpus_staff_8.yaml": 0.975, "corpus_staff_9.yaml": 0.975}
+          "corpus_staff_7.yaml": 0.99, "corpus_staff_8.yaml": 0.975, "corpus_staff_9.yaml": 0.975,
+          "corpus_staff_10.yaml": 0.975}
 CORPUS_FILE = os.environ.get("CORPUS_FILE", "corpus_staff.yaml")  # tools re-use read/want/compare on either
 CORPUS = yaml.safe_load((HERE / CORPUS_FILE).read_text(encoding="utf-8"))
 

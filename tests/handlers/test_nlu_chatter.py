@@ -38,6 +38,8 @@ def _read(catalogs, text: str, ids=YALA, unit: str = "เมืองยะล�
     "รถตู้ไปบันนังสตาออก 8 โมงครึ่งครับ",  # a district in chat is no unit reported for
     "ใครเห็นแฟ้มสีแดงของ OTOP ไหมคะ หาไม่เจอ",
     "แก้วน้ำใครวางไว้ที่โต๊ะพี่ 555",  # แก้ว is a glass, not a correction
+    "ติดต่อคุณสมชาย โทร 073-212-xxx ต่อ 205 ได้เลยค่ะ",  # a phone number with masked digits
+    "ส่งไฟล์สรุปให้ทางไลน์แล้วนะคะ ลองเปิดดู",  # shared with a colleague, not evidence for the bot
 ])
 def test_chat_among_colleagues_is_no_report_and_names_no_unit(catalogs, text):
     u = _read(catalogs, text)
@@ -47,14 +49,18 @@ def test_chat_among_colleagues_is_no_report_and_names_no_unit(catalogs, text):
 
 
 @pytest.mark.parametrize("text, intent", [
-    ("ยกเลิกการปิดเตือนด้วยค่ะ", "unmute"),  # cancelling a mute turns reminders back on
+    ("ยกเลิกการปิดเตือนด้วยค่ะ", "unmute"),
+    ("ไม่ต้องเตือนสัปดาห์นึงนะครับ ลาพักร้อน", "snooze"),  # cancelling a mute turns reminders back on
     ("ไม่ปิดเตือนแล้วครับ เปิดตามเดิม", "unmute"),
     ("เหลือตัวไหนบ้างที่ยังไม่ได้กรอก", "missing"),
     ("อำเภอไหนไม่ส่งผลบ้างคะ", "missing"),
     ("ดูอันดับรายอำเภอยังไงคะ สอนหน่อย", "help"),
 ])
 def test_request_words_close_to_chat(catalogs, text, intent):
-    assert _read(catalogs, text).intent == intent
+    u = _read(catalogs, text)
+    assert u.intent == intent
+    if intent == "snooze":
+        assert u.days == 7
 
 
 def test_a_sender_sending_a_pdf_asks_for_no_export(catalogs):
