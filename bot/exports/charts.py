@@ -25,8 +25,8 @@ formatted: scores with 2 decimals, numbers as handlers/texts.py writes them, mon
 - Measured (bench/charts_bench.py, 2 shared cores, load 1.4-1.7 from other work, matplotlib 3.11.2),
   median per chart warm: ranking of 8 districts 0.30-0.35 s, levels of 10 KPIs 0.33-0.47 s, trend of
   12 months 0.25-0.28 s: each under the 1 s target. A ranking of 76 provinces (176 texts: one label and one
-  figure text a row) takes 0.86-1.15 s (2026-12-03; 250 texts took 1.3-1.7 s before): at the target, not
-  reliably under it. Shaping costs ~0.1 ms + 0.03 ms a character twice per text (metrics, then drawing):
+  figure text a row; 250 texts took 1.3-1.7 s before) took 0.86-1.15 s through ``print_png``, of which
+  ~0.25 s encoding RGBA; saved as RGB (``_png``) 0.79-1.0 s, drawing 0.76-0.88 s of it (2026-12-03). Shaping costs ~0.1 ms + 0.03 ms a character twice per text (metrics, then drawing):
   digits as much as Thai; the resolution barely matters (120-150 dpi: within noise). Cold, in a fresh
   process with handlers/ already imported: importing this module (matplotlib, numpy) 0.9-1.0 s, then the
   first chart 0.3-0.4 s, so a process should import this module at start, as it warms pythainlp, not at
@@ -50,6 +50,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
+from PIL import Image
 
 from handlers.texts import number, score
 from handlers.views.appraisal import RankRow, Sheet, Trend
@@ -180,9 +181,15 @@ def month_th(month: str) -> str:
 
 
 def _png(fig: Figure) -> bytes:
+    """The drawn figure as an RGB PNG (the charts are opaque: white background), zlib level 1: the
+    charts are flat colours, level 6 makes files ~10 % smaller at twice the time. Saved by Pillow from
+    the canvas's buffer without its alpha channel: the 76-province chart took 1.05 s through
+    ``print_png`` (RGBA), 0.79 s so, of which 0.76 s drawing."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buffer = io.BytesIO()
-    # zlib level 1: the charts are flat colours, level 6 makes files ~10 % smaller at twice the time
-    FigureCanvasAgg(fig).print_png(buffer, pil_kwargs={"compress_level": 1})
+    image.convert("RGB").save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()
 
 
