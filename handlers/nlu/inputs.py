@@ -54,7 +54,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 _PAIR = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9_]*)\s*[=:：]\s*$")
 _TARGET_BEFORE = re.compile(r"เป้า(?:หมาย)?\s*[=:]?\s*$")
 _PERCENT_END = re.compile(r"(?:%|เปอร์เซ็น\S*|เปอเซ็น\S*|เปอร์เซน\S*|เปอเซน\S*|percent)\s*$")
-_GENERIC = frozenset({"ร้อยละ", "จำนวน", "ของ", "การ", "ที่", "และ", "ได้", "ใน", "ทั้ง", "ปี", "ให้", "จาก"})
+# (nor do the verbs and words of any report: "ส่งยอด 12" names no "ประเภทกิจกรรมที่ส่งเข้าคัดสรร")
+_GENERIC = frozenset({"ร้อยละ", "จำนวน", "ของ", "การ", "ที่", "และ", "ได้", "ใน", "ทั้ง", "ปี", "ให้", "จาก",
+                      "ส่ง", "ยอด", "เข้า", "แล้ว", "เป็น", "มี"})
 # "X จาก Y", "X/Y", "Y ทั้งหมด": Y is the base (denominator) of the KPI's derived percent
 # (a source is no base: "ดึงจาก LM", "ข้อมูลจากระบบ", "มาจาก", "ดูจาก", "อ้างอิงจาก", "ตามข้อมูลจาก")
 # (nor is a named system: "คะแนนพลังงานจาก e-report 4.0")
@@ -363,13 +365,14 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
             result.inputs[target.id] = f.value.value
             result.why[target.id] = "ตัวเลขเดียวของตัวชี้วัด"
             placed.add(v)
-    # a base for a formula constant ("24 จาก 30 ครัวเรือน": the unit's own base is 30)
+    # a base for a formula constant ("24 จาก 30 ครัวเรือน" where the document's base is 30) is that constant;
+    # another base ("23 จาก 30" where the document divides by 120) is not used: the document's base is the
+    # divisor (the card shows it), never one typed in a message, and the card says the figure was not used
     constants = [n for expr in kpi.derive.values() for n in expr.names if n in kpi.constants]
     for v, f in enumerate(values):
         if v not in placed and roles[v] in ("base", "base_label") and len(constants) == 1 and not f.value.percent:
             if f.value.value != kpi.constants[constants[0]]:
-                result.inputs[constants[0]] = f.value.value
-                result.why[constants[0]] = "ฐาน (จาก)"
+                result.ignored.append(f)
             placed.add(v)
     # "คลิป 1 ชิ้น โปสเตอร์ 1 ชิ้น รวม 2 ชิ้น": the stated total of the same unit is the input's figure
     for v, f in enumerate(values):

@@ -278,7 +278,8 @@ def _spaced(alias: str) -> re.Pattern[str] | None:
     flat = compact(basic(alias))
     if len(flat) < 2 or re.search(r"\d", flat):
         return None
-    body = r"[\s.\-]*".join(re.escape(ch) for ch in flat)
+    # (compact drops ไม้ไต่คู้, typed or left out: "ตำบลเข้มแข็ง" is found with it or without)
+    body = r"[\s.\-\u0e47]*".join(re.escape(ch) for ch in flat)
     if flat.isascii():
         return re.compile(rf"(?<![a-z0-9]){body}(?![a-z0-9])", re.IGNORECASE)
     return re.compile(body, re.IGNORECASE)

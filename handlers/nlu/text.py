@@ -76,6 +76,29 @@ def _basic_cached(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+# a list's marks at the start of a line: bullets, "1)", "2.", "(3)", "๔)" before a word or a count with its
+# unit ("2. 2 ช่องทาง"); a percent after "1)" stays: "ตัวชี้วัดทีม\n1) 92%\n2) 87%" numbers the KPIs themselves
+_LIST_MARK = re.compile(r"(?m)^[ \t]*(?:[-–•·*▪●○◦‣⁃➢➤✓✔]+|\(?[0-9๐-๙]{1,2}\s*[.)](?![0-9๐-๙]))[ \t]*"
+                        r"(?=[^\s0-9๐-๙]|[0-9๐-๙][0-9๐-๙,.]*[ \t]*(?!%|เปอ|ร้อยละ)[ก-๙a-zA-Z])")
+# the generic words of a heading line ("รายงานผลการดำเนินงาน สพอ.หนองกี่", "สรุปผลงานประจำเดือน ก.ค.")
+_HEADING = re.compile(r"^(?P<head>[ \t]*(?:รายงาน|สรุป|ส่ง)[ \t]*ผล(?:การ)?(?:ดำเนินงาน|ปฏิบัติงาน|ดำเนินการ|งาน))"
+                      r"(?P<rest>[^\n]*)\n")
+
+
+def unlist(text: str) -> str:
+    """A message laid out as a form, read as its lines say: list marks at the start of a line are no
+    figures ("1) ตชว.ทีม 1 เบิกจ่าย 79.9", "- แผนปฏิบัติงาน 88%"), and the generic words of a first line that
+    heads others ("รายงานผลการดำเนินงาน ประจำเดือน ก.ค. 67") name no KPI; what else it says (the month, the
+    office) stays."""
+    if "\n" not in text:
+        return text
+    text = _LIST_MARK.sub(" ", text)
+    head = _HEADING.match(text)
+    if head and not re.search(r"[0-9๐-๙]\s*(?:%|เปอร์เซ็นต์|ร้อยละ)", head.group("rest")):
+        text = "รายงาน" + " " * (len(head.group("head")) - 6) + text[head.end("head"):]
+    return text
+
+
 def words_to_number(words: str) -> str | None:
     """'เก้าสิบสองจุดห้า' -> '92.5'; None when the words are not one number."""
     integer, _, fraction = words.partition("จุด")

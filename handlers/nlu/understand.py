@@ -28,7 +28,7 @@ from .kpis import KpiRef, digit_aliases, find_number_refs, mentions, rank, set_h
 from .measures import FAMILIES, compatible, family, noise, unit_after
 from .numbers import Found, Value, find_values
 from .steps import named_steps
-from .text import basic, clean, compact
+from .text import basic, clean, compact, unlist
 from .units import find_unit
 
 
@@ -99,7 +99,7 @@ def understand(
 ) -> Understanding:
     """What a message says. `kpis` are (catalog id, KPI) pairs the sender may mean."""
     kpis = list(kpis)
-    raw = basic(text)
+    raw = basic(unlist(text))
     notes: list[str] = []
     intent: str | None = None
     code: str | None = None
@@ -254,7 +254,8 @@ def understand(
         chat_intents = (None, "report", "score", "deadlines", "criteria") + (() if has_attachment else ("evidence",))
         # (personal money words are read in the whole text: "ค่าไฟที่บ้าน" holds the energy KPI's word ค่าไฟ)
         personal = bool(_PERSONAL.search(compact(raw)))
-        addressed = bool(_VOCATIVE.match(compact(raw)))
+        addressed = bool(_VOCATIVE.match(compact(raw))) or bool(_VOCATIVE.match(raw)) \
+            or (question and bool(_VOCATIVE_ASKING.match(raw)))
         if (_chatter(flat, noisy) or personal or addressed) and intent in chat_intents and not refs \
                 and not (candidates and any(f.value.percent for f in found) and not personal) \
                 and not done_step and not held:
@@ -432,9 +433,13 @@ _CHAT = re.compile(r"อบรม|ประชุม|สัมมนา|ขอ�
                    r"|ใครเห็น|หาไม่เจอ|ลืมไว้|ทำหาย|ค่าแชร์|เล่นแชร์|โอนเงิน|โอนภายใน|โอนให้|รถตู้|ย้ายไป|เสียดาย"
                    r"|ประกาศ(?!.*(?:ไหม|มั้ย|หรือยัง)).{0,30}ออกแล้ว")  # "ประกาศผล…ออกแล้ว": news, not a request
 # a colleague addressed by name at the start ("น้องฝนคะ …", "พี่หนึ่งครับ …"): the message is to them, not the bot
-_VOCATIVE = re.compile(r"^(?:น้อง|พี่)(?!ครับ|ค่ะ|คะ)[ก-๙a-z]{1,8}?(?:คะ|ครับ|ค่ะ|จ้า|จ๊ะ|ขา)")
+_VOCATIVE = re.compile(r"^(?:น้อง|พี่)(?!ครับ|ค่ะ|คะ)[ก-๙a-z]{1,8}?(?:คะ|ครับ|ค่ะ|จ้า|จ๊ะ|ขา)"
+                       r"|^ก๊ะ[ก-๙]{0,6}\s")  # "ก๊ะนะ …": a southern colleague addressed by name (raw text)
+# "พี่คะ เบิกจ่ายของเราตอนนี้กี่เปอร์เซ็นต์แล้ว", "น้องๆ ใครรวมตัวเลข … แล้วบ้าง": a question put to colleagues
+_VOCATIVE_ASKING = re.compile(r"^(?:พี่|น้อง)(?:ๆ|ทุกคน|ทั้งหลาย)?(?:คะ|ครับ|ค่ะ|ขา|จ้า|จ๊ะ)?(?:ๆ)?\s")
 # personal money matters: chat even with a percent ("ดอกเบี้ยสหกรณ์ออมทรัพย์ครูปีนี้ 5.2%")
-_PERSONAL = re.compile(r"ดอกเบี้ย|สหกรณ์|บัตรเครดิต|เงินเดือน|ผ่อนรถ|ผ่อนบ้าน|หนี้บ้าน|ค่าเทอม|ค่าแชร์|เล่นแชร์|ค่าไฟ(?:ที่)?บ้าน|ค่าน้ำ(?:ที่)?บ้าน")
+_PERSONAL = re.compile(r"ดอกเบี้ย|สหกรณ์|บัตรเครดิต|เงินเดือน|ผ่อนรถ|ผ่อนบ้าน|หนี้บ้าน|ค่าเทอม|ค่าแชร์|เล่นแชร์|ค่าไฟ(?:ที่)?บ้าน|ค่าน้ำ(?:ที่)?บ้าน"
+                       r"|ค่าสมทบ|งานเลี้ยง|คนละ\d+(?:บาท|(?=.*โอน))")  # "ค่าสมทบงานเลี้ยงเกษียณคนละ 300 โอน…"
 _REPORTY = re.compile(r"ได้|แล้ว|ผล|ยอด|เดือน|=|%")
 
 
@@ -444,7 +449,7 @@ _ELSEWHERE = re.compile(r"อัลบั้ม|อัลบัม|โน้ต|
 _TROUBLE = re.compile(r"ล่ม|เข้าไม่ได้|เข้าระบบไม่ได้|ระบบช้า|ค้างอีกแล้ว|error|เออเร่อ")
 _ACTIVITY = re.compile(r"อบรม|ประชุม|สัมมนา")
 _DONE = re.compile(r"แล้ว|เรียบร้อย|เสร็จ|✅|✔")
-_AHEAD = re.compile(r"พรุ่งนี้|มะรืน|หน้า|ขอเชิญ|เชิญ|นัด|กำหนดการ|โมง|\d\s*น\.|ใคร|ไหม|มั้ย")
+_AHEAD = re.compile(r"พรุ่งนี้|มะรืน|หน้า|ขอเชิญ|เชิญ|นัด|กำหนดการ|(?<!ชั่ว)โมง|\d\s*น\.|ใคร|ไหม|มั้ย")
 
 
 def _done_activity(flat: str) -> bool:

@@ -1,0 +1,143 @@
+"""Reports laid out as staff copy them from a form or a LINE group: a heading line, bullets, numbered lines,
+a BE year glued to an abbreviation. The layout's marks are no figures and the heading's generic words name no
+KPI; each line's KPI gets its own figure. And a few wordings of chat and requests met in such groups (issue 10).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from handlers.nlu import understand, warm_up
+from scoring.loader import load_all
+
+CDD = ("cdd-2567-r1-team", "cdd-2567-r1-individual")  # seed 000
+CHONBURI = ("chonburi-2567-r2-team", "chonburi-2567-r2-individual")  # seed 001
+YALA = ("yala-2568-r2-district-team", "yala-2568-r2-district-individual")  # seed 002
+
+
+@pytest.fixture(scope="module")
+def catalogs():
+    warm_up()
+    return load_all()
+
+
+def _read(catalogs, text: str, ids=CDD, unit: str = "เมืองชัยภูมิ", today: date = date(2024, 2, 14)):
+    kpis = [(cid, k) for cid in ids for k in catalogs[cid].kpis if k.applies(unit)]
+    units = [unit] + [u for cid in ids for u in catalogs[cid].units]
+    return understand(text, kpis, today, units)
+
+
+def _reports(u) -> list[tuple[str, dict[str, Decimal]]]:
+    return [(d.kpi.kpi_id, dict(d.inputs)) for d in u.reports]
+
+
+@pytest.mark.parametrize("text, want", [
+    # bullets under a heading whose words ("ผลการดำเนินงาน") are also a KPI's alias
+    ("สรุปผลการดำเนินงาน เดือน ม.ค.\n• เบิกจ่าย 64.2%\n• แผนปฏิบัติงาน 71%",
+     [("t1", {"percent": Decimal("64.2")}), ("t2", {"percent": Decimal("71")})]),
+    ("รายงานผลการปฏิบัติงาน\n- จปฐ. 97.5%\n- แผนปฏิบัติงาน 80%",
+     [("i6", {"percent": Decimal("97.5")}), ("t2", {"percent": Decimal("80")})]),
+    # numbered lines: "1." and "2)" are the list's, not the figures
+    ("1. เบิกจ่าย 58.75\n2. ครัวเรือนยากจน 70%",
+     [("t1", {"percent": Decimal("58.75")}), ("i1", {"percent": Decimal("70")})]),
+    ("1) ตชว.ทีม 2 แผนปฏิบัติงาน 66\n2) ตชว.ทีม 1 เบิกจ่าย 61.5",
+     [("t2", {"percent": Decimal("66")}), ("t1", {"percent": Decimal("61.5")})]),
+    ("(1) เบิกจ่าย 77.1\n(2) จปฐ. 100",
+     [("t1", {"percent": Decimal("77.1")}), ("i6", {"percent": Decimal("100")})]),
+])
+def test_form_lines_each_report_their_own_figure(catalogs, text, want):
+    u = _read(catalogs, text)
+    assert u.intent == "report" and not u.ask, (u.intent, u.notes)
+    assert _reports(u) == want
+
+
+def test_numbered_lines_of_one_kpi_are_its_inputs(catalogs):
+    u = _read(catalogs, "คลิกชุมชน\n1. โพสต์ 9 ครั้ง\n2. 2 ช่องทาง\n3. ดาวน์โหลด 230 ครั้ง เป้า 400")
+    assert u.intent == "report" and not u.ask, u.notes
+    assert _reports(u) == [("i7", {"posts": Decimal(9), "channels": Decimal(2), "downloads": Decimal(230),
+                                   "goal": Decimal(400)})]
+
+
+def test_numbers_that_are_the_kpis_themselves_stay(catalogs):
+    # "1)" followed by a figure numbers the KPIs of the heading, as before
+    u = _read(catalogs, "ตัวชี้วัดทีม\n1) 81%\n2) 90%")
+    assert _reports(u) == [("t1", {"percent": Decimal(81)}), ("t2", {"percent": Decimal(90)})]
+
+
+def test_heading_keeps_its_month(catalogs):
+    u = _read(catalogs, "รายงานผลการดำเนินงาน ประจำเดือน ม.ค. 67\n- เบิกจ่าย 60%\n- แผนปฏิบัติงาน 75%")
+    assert u.period == "2024-01"
+    assert [k for k, _ in _reports(u)] == ["t1", "t2"]
+
+
+def test_a_heading_alone_still_names_its_kpi(catalogs):
+    # one line: "ผลการดำเนินงาน 88%" is the plan KPI's figure (no heading without lines under it)
+    u = _read(catalogs, "ผลการดำเนินงาน 88%")
+    assert _reports(u) == [("t2", {"percent": Decimal(88)})]
+
+
+@pytest.mark.parametrize("text", ["จปฐ.67 ได้ 99.1%", "จปฐ. ปี 67 จัดเก็บได้ 99.1%", "จปฐ67 99.1%"])
+def test_year_glued_to_the_abbreviation(catalogs, text):
+    u = _read(catalogs, text)
+    assert _reports(u) == [("i6", {"percent": Decimal("99.1")})], u.notes
+
+
+def test_a_data_sources_year_is_no_kpi(catalogs):
+    # "ตาม จปฐ.66": the year of the survey a count comes from; the KPI is the one the rest names
+    u = _read(catalogs, "ครัวเรือนยากจนตาม จปฐ.66 พัฒนาได้ 75%")
+    assert _reports(u) == [("i1", {"percent": Decimal(75)})]
+
+
+def test_alias_with_mai_taikhu_is_found_among_others(catalogs):
+    u = _read(catalogs, "หนี้เกินกำหนด 2.9%\nตำบลเข้มแข็ง 91 คะแนน", ids=CHONBURI, unit="พานทอง",
+              today=date(2024, 7, 10))
+    assert [k for k, _ in _reports(u)] == ["i4", "i1"]
+
+
+@pytest.mark.parametrize("text", [
+    "พี่ครับ แผนปฏิบัติงานของอำเภอเราได้กี่เปอร์เซ็นต์แล้วครับ",  # asked of a colleague, not of the bot
+    "น้องๆ ใครมีตัวเลข จปฐ. ล่าสุดบ้างคะ",
+    "ก๊ะหนา ไฟล์ OTOP ส่งให้ยังคะ",  # a southern colleague addressed by name
+    "ทำบุญกฐินคนละ 200 นะคะ โอนเข้าบัญชีพี่ได้เลย",  # money collected among colleagues
+    "เบอร์ผู้ดูแลคลิกชุมชน 081-234-xxxx ค่ะ",  # a masked phone number by a KPI word
+])
+def test_chat_in_the_group_is_no_report(catalogs, text):
+    u = _read(catalogs, text)
+    assert u.intent == "unknown", (u.intent, u.notes)
+    assert not any(d.inputs for d in u.reports)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("ส่งผลให้บอทยังไงคะ", "help"),
+    ("รายงานทางบอทต้องทำอย่างไรครับ", "help"),
+    ("ลบอันเมื่อกี้ค่ะ ยังไม่ได้กดยืนยัน", "cancel"),  # nothing saved yet: the draft goes
+    ("ยกเลิกรายงานเมื่อกี้ครับ", "undo"),  # saved: taken back
+])
+def test_request_words(catalogs, text, intent):
+    assert _read(catalogs, text).intent == intent
+
+
+def test_hours_of_training_are_no_time_of_day(catalogs):
+    dsdw = ("dsdw-2566-r2-unit", "dsdw-2566-r2-individual")
+    u = _read(catalogs, "พัฒนาตนเอง เรียนออนไลน์ครบ 12 ชั่วโมงแล้วครับ", ids=dsdw, unit="ตรัง",
+              today=date(2023, 8, 15))
+    assert u.intent == "report" and u.kpi is not None and u.kpi.kpi_id == "p", (u.intent, u.notes)
+
+
+def test_a_bare_total_with_a_generic_word_is_asked(catalogs):
+    # "ส่งยอด 15": no KPI's input is named by ส่ง or ยอด, so which KPI is asked
+    u = _read(catalogs, "ส่งยอด 15 ครับ", ids=CHONBURI, unit="พานทอง", today=date(2024, 7, 10))
+    assert u.intent == "report" and u.ask and not any(d.inputs for d in u.reports)
+
+
+def test_a_base_other_than_the_documents_is_not_used(catalogs):
+    # 002 KPI 3 at province level divides by the province's 120 households (L360): "21 จาก 30" (one centre's
+    # base) leaves the document's divisor in place and the 30 unused (the card says so), never 21/30 = 70 %
+    group = ("yala-2568-r2-group-team", "yala-2568-r2-group-individual")
+    u = _read(catalogs, "ลดหนี้ได้ 21 ครัวเรือน จาก 30 ครัวเรือน", ids=group,
+              unit="กลุ่มงานสารสนเทศการพัฒนาชุมชน", today=date(2025, 7, 22))
+    assert _reports(u) == [("i3", {"households": Decimal(21)})]
+    assert [v.value for v in u.reports[0].ignored] == [Decimal(30)]
