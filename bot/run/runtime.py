@@ -13,10 +13,12 @@
     The parent keeps its own connection for the channels' look-ups and the reminders.
 - A user is never told "failed" for work that committed. A slow message is waited for (process.py:
   only its hard limit or the child's death ends the wait, the child dead first). When a message ends
-  without its reply, the store says what it left: before it is handed over, the sender's latest live
-  submission is noted; after, a submission carrying this message's channel and id means "saved" (with
-  the version), a retraction by it "undone", no change at all "not saved, send again"; anything else
-  (another message of the same person in flight) "check with คะแนนปัจจุบัน before sending again".
+  without its reply, the store says what it left: just before the message is handled, where it is
+  handled, the sender's latest live submission is noted (process.py's `sender_note`: the child sends it
+  as it begins, so a message queued behind another was not begun); after, a submission carrying this
+  message's channel and id means "saved" (with the version), a retraction by it "undone", no change at all
+  "not saved, send again"; anything else (another process changed the sender's records meanwhile) "check
+  with คะแนนปัจจุบัน before sending again".
   Any such apology sets ``trouble``: the storage watch (bot/run/watch.py) probes the store at once.
 """
 
@@ -25,16 +27,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.channels.base import Channel, PushResult  # noqa: F401 - PushResult: re-exported for the engine
 from bot.exports.renderer import ExportRenderer
-from bot.run.process import ConversationProcess, WorkerDied, WorkerSpec
+from bot.run.process import ConversationProcess, Note, WorkerDied, WorkerSpec, sender_note
 from bot.store.sqlite import SqliteStore
 from handlers import audience, texts
 from handlers.conversation import Conversation
@@ -49,15 +49,6 @@ APOLOGY = "ขออภัยค่ะ ระบบขัดข้องชั�
 NOT_SAVED = "ขออภัยค่ะ ระบบขัดข้องชั่วคราว ยังไม่ได้บันทึกข้อมูลจากข้อความนี้ กรุณาส่งใหม่อีกครั้ง"
 UNSURE = ("ขออภัยค่ะ ระบบขัดข้องชั่วคราว ยังไม่ทราบว่าข้อความนี้บันทึกแล้วหรือไม่ "
           "กรุณาตรวจดูด้วย “คะแนนปัจจุบัน” ก่อนส่งใหม่")
-
-
-@dataclass(frozen=True)
-class Before:
-    """What the store held for the sender when a message was handed over (module docstring)."""
-
-    person: int | None  # the sender's person id; None: not registered
-    last: int | None  # their latest live submission's id
-    alone: bool  # no other message of theirs was in hand: a change since is this message's
 
 
 class Runtime:
@@ -75,8 +66,6 @@ class Runtime:
         self.conversation = Conversation(self.store, catalogs, ExportRenderer())
         self.channels: dict[str, Channel] = {}
         self.worker = ConversationProcess(worker, catalogs) if worker is not None else None
-        self._in_hand: dict[int, int] = {}  # person id -> their messages in the conversation process
-        self._in_hand_lock = threading.Lock()
         self._closed = False
         self.trouble = asyncio.Event()  # set when a message ended in an apology: bot/run/watch.py looks at once
         self._failures = 0  # messages that ended in an apology on the store thread (inline)
@@ -102,30 +91,22 @@ class Runtime:
                 if self._failures != failures:
                     self.trouble.set()
         try:
-            before: Before | None = await self.call(self._before, msg, True)
-        except Exception:
-            log.exception("no note of the sender's last submission: channel=%s chat=%s", msg.channel, msg.chat)
-            before = None
-        try:
             return await self.worker.handle(msg)
         except Exception as exc:
             log.exception("update failed: channel=%s chat=%s message=%s", msg.channel, msg.chat, msg.message_id)
             self.trouble.set()
             if isinstance(exc, WorkerDied) and not exc.started:
-                return [Reply(NOT_SAVED)]  # queued behind another message, never begun
+                return [Reply(NOT_SAVED)]  # queued behind another message, or not begun: nothing of it was done
             try:
-                return [await self.call(self._outcome, msg, before)]
+                return [await self.call(self._outcome, msg, getattr(exc, "note", None))]
             except Exception:
                 log.exception("the outcome of message %s is unknown", msg.message_id)
                 return [Reply(UNSURE)]
-        finally:
-            if before is not None and before.person is not None:
-                self._release(before.person)
 
     def _handle(self, msg: Incoming) -> list[Reply]:
         """On the store thread: the conversation (account linking included, handlers/linking.py)."""
         try:
-            before: Before | None = self._before(msg, False)
+            before: Note | None = sender_note(self.store, msg)
         except Exception:  # e.g. the database locked past the busy timeout: nothing was handled
             log.exception("update not handled: channel=%s chat=%s message=%s", msg.channel, msg.chat, msg.message_id)
             self._failures += 1
@@ -142,46 +123,26 @@ class Runtime:
                 return [Reply(UNSURE)]
 
     # -- what a message that ended without its reply left in the store -------------------------------
-    def _before(self, msg: Incoming, hand_over: bool) -> Before:
-        """On the store thread, before the message is handled; `hand_over`: it goes to the conversation
-        process, counted as in hand until `_release`."""
-        person = self.store.person_by_identity(msg.channel, msg.sender)
-        if person is None:
-            return Before(None, None, True)
-        last = self.store.last_submission_by(person.id)
-        alone = True
-        if hand_over:
-            with self._in_hand_lock:
-                alone = self._in_hand.get(person.id, 0) == 0
-                self._in_hand[person.id] = self._in_hand.get(person.id, 0) + 1
-        return Before(person.id, None if last is None else last.id, alone)
-
-    def _release(self, person: int) -> None:
-        with self._in_hand_lock:
-            left = self._in_hand.get(person, 1) - 1
-            if left > 0:
-                self._in_hand[person] = left
-            else:
-                self._in_hand.pop(person, None)
-
-    def _outcome(self, msg: Incoming, before: Before | None) -> Reply:
-        """On the store thread, once nothing more of the message can commit: the apology that tells the truth."""
+    def _outcome(self, msg: Incoming, before: Note | None) -> Reply:
+        """On the store thread, once nothing more of the message can commit: the apology that tells the truth.
+        `before`: the sender's note taken just before the message was handled (process.py's `sender_note`)."""
         person = self.store.person_by_identity(msg.channel, msg.sender)
         if person is None:
             return Reply(NOT_SAVED)  # an unregistered sender stores nothing but a failed code attempt
-        if before is None or before.person != person.id:
+        if before is None or before[0] != person.id:
             return Reply(UNSURE)  # registered meanwhile, or no note taken
+        noted = before[1]
         last = self.store.last_submission_by(person.id)
         if last is not None and msg.message_id and (last.channel, last.message_id) == (msg.channel, msg.message_id):
             return Reply(f"ขออภัยที่ตอบช้าค่ะ บันทึกแล้ว (ฉบับที่ {last.version}): {self._what(last)} "
                          f"{texts.level_th(last.level)}")
-        if before.alone and before.last is not None and msg.message_id:
-            undone = self.store.retracted_by(before.last)
+        if noted is not None and msg.message_id:
+            undone = self.store.retracted_by(noted)
             if undone is not None and (undone.channel, undone.message_id) == (msg.channel, msg.message_id):
                 return Reply(f"ขออภัยที่ตอบช้าค่ะ ยกเลิกรายการ {self._what(undone)} แล้ว (ประวัติยังเก็บไว้)")
-        unchanged = (None if last is None else last.id) == before.last and (
-            before.last is None or self.store.retracted_by(before.last) is None)
-        return Reply(NOT_SAVED if before.alone and unchanged else UNSURE)
+        unchanged = (None if last is None else last.id) == noted and (
+            noted is None or self.store.retracted_by(noted) is None)
+        return Reply(NOT_SAVED if unchanged else UNSURE)
 
     def _what(self, sub: Submission) -> str:
         """ "ตชว.1 เบิกจ่าย รอบการประเมินนี้", as the report flow names a KPI (handlers/agreements.py Slot.short)."""
@@ -232,9 +193,9 @@ class Runtime:
     async def seen_events(self, channel: str, event_ids: Sequence[str]) -> set[str]:
         return await self.call(self.store.seen_events, channel, event_ids)
 
-    async def record_events(self, channel: str, event_ids: Sequence[str], now: datetime) -> int:
-        """A batch of handled update ids in one commit."""
-        return await self.call(self.store.record_events, channel, event_ids, now)
+    async def record_events(self, channel: str, event_ids: Sequence[str], now: datetime, *, durable: bool = True) -> int:
+        """A batch of event ids in one commit (bot/store/channel_events.py: ``durable``)."""
+        return await self.call(self.store.record_events, channel, event_ids, now, durable=durable)
 
     async def notify_admins(self, text: str, key: str, now: datetime, stage: str = "notice") -> int:
         """handlers/audience.py picks who and where; reminder_log keeps it once per admin, key and stage."""

@@ -32,6 +32,8 @@ class ChannelEventsStore:
 
         def _write(self) -> AbstractContextManager[Any]: ...
 
+        def _transaction(self, durable: bool = True) -> AbstractContextManager[None]: ...
+
     def first_delivery(self, channel: str, event_id: str, now: datetime) -> bool:
         """Record an event id; False when it was seen before (a redelivery)."""
         with self._lock:
@@ -60,12 +62,15 @@ class ChannelEventsStore:
                 seen.update(row[0] for row in rows)
         return seen
 
-    def record_events(self, channel: str, event_ids: Sequence[str], now: datetime) -> int:
+    def record_events(self, channel: str, event_ids: Sequence[str], now: datetime, *, durable: bool = True) -> int:
         """Record many ids in one transaction (idempotent: ids already there are left alone); how many
-        were new. Returns after the commit."""
+        were new. Returns after the commit. ``durable=False``: committed without its own fsync, for ids
+        recorded *before* their events are handled (LINE): a kill loses nothing, and whatever the event
+        then commits durably syncs the WAL with its id in it, so a power loss can lose only the id of an
+        event that stored nothing (its redelivery is handled, once). 0.2-0.6 ms of fsync a batch saved."""
         if not event_ids:
             return 0
-        with self._write():
+        with self._transaction(durable=durable):
             before = self.db.conn.total_changes
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO channel_events (channel, event_id, seen_at) VALUES (?, ?, ?)",

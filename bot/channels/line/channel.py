@@ -587,7 +587,8 @@ class LineChannel:
             ids = [event_id for event_id in ids if event_id not in seen]
         if not ids:
             return set()
-        count = await host.record_events(CHANNEL, ids, self._now())
+        # recorded before handling: not fsync'd on its own (bot/store/channel_events.py: ``durable``)
+        count = await host.record_events(CHANNEL, ids, self._now(), durable=False)
         if count == len(ids):
             return set(ids)
         if count:
