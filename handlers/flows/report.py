@@ -41,6 +41,8 @@ from ..views.criteria import not_in_agreement, outside_report, targets_line
 from . import Flow, Step, awaiting, where
 from .evidence import expecting
 
+# a figure said as a bound (handlers/nlu/understand.py's _hedged) gives no level: the figure itself is asked for
+BOUND_NOTE = "ตัวเลขแบบ “เกือบ…”, “ไม่ต่ำกว่า…”, “ไม่เกิน…” หรือ “…กว่า” ใช้คิดระดับไม่ได้ ขอตัวเลขจริงค่ะ"
 
 class Report:
     def __init__(self, store: Store, catalogs: Mapping[str, Catalog]):
@@ -73,6 +75,8 @@ class Report:
                                     self.draft_state(first))
             skipped = [d for d in u.reports if d not in drafts]
             note = self._not_reported(ctx, skipped) if skipped else self._outside_named(ctx, u.text)
+            if "not_a_figure:bound" in u.notes:  # "เกือบ 90", "ไม่ต่ำกว่า 80": asked for, never stored
+                note = "\n".join(x for x in (note, BOUND_NOTE) if x)
             return [Reply(note)] + replies if note else replies
         keys = [f"{r.catalog_id}/{r.kpi_id}" for r in u.kpis if ctx.slot(f"{r.catalog_id}/{r.kpi_id}")]
         if len(keys) == 1 or (keys and not u.ambiguous):

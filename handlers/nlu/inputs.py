@@ -62,7 +62,8 @@ _GENERIC = frozenset({"ร้อยละ", "จำนวน", "ของ", "ก
 # (nor is a named system: "คะแนนพลังงานจาก e-report 4.0")
 _FROM = r"(?<!ดึง)(?<!ดู)(?<!ข้อมูล)(?<!มา)(?<!อ้างอิง)(?<!นำ)(?<!คัด)จาก(?!การ|ระบบ|โปรแกรม|ข้อมูล|\s*(?i:e-?report|gfms|tpmap|bpm|mso|logbook|แอป|เว็บ))"
 _BASE_BEFORE = re.compile(rf"(?:{_FROM}[^\d/]{{0,30}}|/\s*|(?:ทั้งหมด|ทั้งสิ้น|เป้าหมาย|เป้า)\s*[=:]?\s*)$")
-_PART_AFTER = re.compile(r"^\s*(?:\S{0,12}\s*)?(?:จาก|/(?:\s*\d|$))")  # "17/20": the part
+_PART_AFTER = re.compile(r"^\s*(?:\S{0,12}\s*)?(?:จาก|/(?:\s*\d|$))|^\s*ใน\s*$")  # "17/20", "7 ใน 10": the part
+_IN_BASE = re.compile(r"^\s*ใน\s*$")  # "7 ใน 10": 10 is the base
 _PER_MONTH = re.compile(r"เดือนละ|ต่อเดือน|/เดือน|ต่อ\s*เดือน")
 _TOTAL_BEFORE = re.compile(r"(?:รวม(?:ทั้ง(?:สิ้น|หมด|จังหวัด|อำเภอ))?(?:เป็น|ได้)?|ทั้งหมดรวม)\s*$")  # "รวมทั้งจังหวัดเป็น 6,122"
 _NEGATIVE = re.compile(r"(?:ลดลง|ติดลบ|ลบ)\s*$")
@@ -271,7 +272,9 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         unit_ends.append(unit[1] if unit and own_unit else f.end)
         own_units.append(unit[0] if unit else None)  # read as "1 ชิ้น 2 ช่องทาง": every word after is a unit
         role = None
-        if _BASE_BEFORE.search(before[-40:]) or re.search(r"(?:^|\s)ฐาน(?!ข้อมูล)", before):
+        if idx and _IN_BASE.match(before):
+            role = "base"
+        elif _BASE_BEFORE.search(before[-40:]) or re.search(r"(?:^|\s)ฐาน(?!ข้อมูล)", before):
             role = "base" if re.search(rf"(?:{_FROM}[^\d/]{{0,30}}|/\s*)$", before[-40:]) else "base_label"
         elif _PART_AFTER.match(after) or (not last and re.match(r"^\s*/\s*$", after)):
             role = "part"  # "20/30", "20 จาก 30", "20 / 30 ครัวเรือน"
@@ -335,6 +338,28 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
         result.inputs.setdefault(key, value)
         result.why[key] = how.split("#", 1)[0]
         placed.add(v)
+    # "3/4 ของเป้า", "7 ใน 10 กลุ่ม", "ใช้งบไป 7 ใน 8 ส่วน" where no input holds the count and its base: the
+    # percent the fraction makes goes to the percent input it was read for (or the KPI's only percent), never
+    # its numerator read as the percent
+    for idx in range(1, len(values)):
+        part, base = values[idx - 1].value, values[idx].value
+        if not (roles[idx - 1] == "part" and roles[idx] == "base" and not part.percent and not base.percent
+                and 0 < base.value and part.value <= base.value):
+            continue
+        keys = [k for k, (_s, how) in chosen.items() if int(how.split("#", 1)[1]) in (idx - 1, idx)]
+        if any(k in parts or k in base_names or not _is_percent(kpi.input(k)) for k in keys):
+            continue  # a count and its base the KPI holds itself (its percent is derived from them)
+        target = keys[0] if keys else (main_spec.id if main_spec is not None and not base_names
+                                       and main_spec.id not in kpi.derive else None)
+        if target is None:
+            continue
+        for key in keys:
+            result.inputs.pop(key, None)
+            result.why.pop(key, None)
+        result.inputs[target] = (part.value * 100 / base.value).quantize(Decimal("0.01")).normalize()
+        result.why[target] = "สัดส่วน (X จาก Y)"
+        placed |= {idx - 1, idx}
+        break
     # 3. bare numbers: the KPI's main percent, or its only input
     leaves = [inp for inp in numeric if inp.id not in kpi.derive]
     for v, f in enumerate(values):

@@ -50,7 +50,8 @@ STOP = frozenset("""
 
 
 # unit words of figures that are also words of KPI names: not material for typo matching
-_UNIT_WORDS = re.compile(r"ครัวเรือน|หลังคาเรือน|เปอร์เซ็นต์|ร้อยละ|บาท")
+# (nor in hedges: "ได้ประมาณ 90" is no typo of the alias "งบประมาณ")
+_UNIT_WORDS = re.compile(r"ครัวเรือน|หลังคาเรือน|เปอร์เซ็นต์|ร้อยละ|บาท|(?<!งบ)ประมาณ")
 
 
 @dataclass

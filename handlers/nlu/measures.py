@@ -77,6 +77,9 @@ def unit_after(text: str, end: int) -> tuple[str, int] | None:
         return None  # "100% รายงาน…": a new word, not the unit ราย
     if word in ("บ",) and not re.match(r"\s*บ(?:\.|\s|$)", text[end:]):
         return None  # "บ." for baht, not the start of another word
+    if word == "อัน" and re.match(r"\s*อัน(?:เมื่อ|ที่|นี้|นั้น|ก่อน|แรก|ล่าสุด|ตะกี้|\s{2,})", text[end:]):
+        # "80.1 อันเมื่อเช้าพิมพ์ผิด": "the one" sent this morning (a masked date after it too), no count of pieces
+        return None
     return word, m.end()
 
 

@@ -126,11 +126,20 @@ def _is_numword(token: str) -> bool:
 
 
 _MILLION_BAHT = re.compile(r"(\d)\s*ลบ\.")  # "2.45 ลบ." = 2.45 ล้านบาท
+# "4.2 ล.", "1.2M" = 4.2 ล้าน, 1.2 ล้าน; "850k", "1.2k คน" = 850 พัน, 1.2 พัน (a number of its own: "yala-7F3K"
+# is a code, its letters untouched)
+_MILLION = re.compile(r"(?<![A-Za-z0-9\-])(\d[\d,]*(?:\.\d+)?)\s*(?:ล\.(?![ก-๙])|M(?![A-Za-z0-9]))")
+_THOUSAND = re.compile(r"(?<![A-Za-z0-9\-])(\d[\d,]*(?:\.\d+)?)\s*[kK](?![A-Za-z0-9])")
+
+
+_HALF = re.compile(r"ครึ่งหนึ่ง(?=\s*ของ)")  # "ได้ครึ่งหนึ่งของครัวเรือนเป้าหมาย": 50 % of them
 
 
 def clean(text: str) -> str:
     """The clean text the parsers read (see module doc)."""
     text = _MILLION_BAHT.sub(r"\1 ล้าน บาท ", basic(text))
+    text = _THOUSAND.sub(r"\1 พัน ", _MILLION.sub(r"\1 ล้าน ", text))
+    text = _HALF.sub(" 50% ", text)
     tokens = tokenize(text)
     out: list[str] = []
     i = 0

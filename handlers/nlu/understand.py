@@ -79,9 +79,9 @@ _CODE_AFTER = re.compile(
 )
 _CODE_ANY = re.compile(r"(?<![A-Za-z0-9\-])(?P<code>(?=[A-Za-z0-9\-]*\d)(?=[A-Za-z0-9\-]*[A-Za-z])"
                        r"[A-Za-z0-9][A-Za-z0-9\-]{4,39})(?![A-Za-z0-9\-])")
-_DAYS = re.compile(r"(?<![\d.,])(?P<n>\d{1,4})\s*(?P<u>วัน|สัปดาห์|อาทิตย์|วีค|week|day|ชั่วโมง|ชม\.?)")
+_DAYS = re.compile(r"(?<![\d.,])(?P<n>\d{1,4})\s*(?P<u>วัน|สัปดาห์|อาทิตย์|วีค|week|day|ชั่วโมง|ชม\.?)", re.IGNORECASE)
 _TOMORROW = re.compile(r"พรุ่งนี้|tomorrow")
-_ONE_WEEK = re.compile(r"(?:สัปดาห์|อาทิตย์|วีค)\s*(?:นึง|หนึ่ง|เดียว)")
+_ONE_WEEK = re.compile(r"(?:สัปดาห์|อาทิตย์|วีค)\s*(?:นึง|หนึ่ง|เดียว)|สัก\s*(?:สัปดาห์|อาทิตย์|วีค)")
 _NEXT_WEEK = re.compile(r"(?:สัปดาห์|อาทิตย์|วีค)\s*หน้า|next\s*week")
 _NEXT_MONTH = re.compile(r"เดือน\s*หน้า|next\s*month")
 
@@ -179,7 +179,7 @@ def understand(
         if dm:
             n = int(dm.group("n"))
             u = dm.group("u")
-            days = n * 7 if u in ("สัปดาห์", "อาทิตย์", "วีค", "week") else n
+            days = n * 7 if u.lower() in ("สัปดาห์", "อาทิตย์", "วีค", "week") else n
             if u.startswith("ชั่วโมง") or u.startswith("ชม"):
                 days = max(1, round(n / 24))
             work = _mask(work, dm.start(), dm.end())
@@ -335,6 +335,12 @@ def understand(
 
     reports: list[Draft] = []
     fits: list[KpiRef] = []
+    # "เกือบ 90", "ไม่ต่ำกว่า 80", "แสนกว่าบาท": a bound, not the figure: the KPI's input is asked for
+    hedged = [f for f in found if _hedged(work, f)] if intent in ("report", "correct") else []
+    if hedged:
+        notes.append("not_a_figure:bound")
+        found = [f for f in found if f not in hedged]
+        by_inputs = None
     if intent in ("report", "correct", "evidence") and kpis:
         span = new_span(work) if intent == "correct" else None
         if candidates and not ambiguous and span is not None:
@@ -364,7 +370,7 @@ def understand(
         candidates = fits or candidates
         reports = []
     inputs: dict[str, Decimal] = dict(reports[0].inputs) if len(reports) == 1 else {}
-    ask = intent == "report" and (ambiguous or (not candidates and bool(found))
+    ask = intent == "report" and (ambiguous or (not candidates and bool(found)) or bool(hedged)
                                   or any(d.unplaced for d in reports))
     if intent == "criteria" and ambiguous and refs:
         ask = True  # "เกณฑ์ ตชว.3" where a team and an individual KPI are both number 3: which one
@@ -374,6 +380,16 @@ def understand(
 
 
 _NOW = re.compile(r"ระดับ.*(?:ตอนนี้|ปัจจุบัน|ล่าสุด)|(?:ตอนนี้|ปัจจุบัน).*ระดับ")
+_BOUND_BEFORE = re.compile(r"(?:เกือบ(?:จะ)?|ไม่ต่ำกว่า|ไม่น้อยกว่า|ไม่เกิน|เกินกว่า|มากกว่า|สูงกว่า"
+                           r"|น้อยกว่า|ยังไม่ถึง|ไม่ถึง)\s*(?:ร้อยละ|ได้)?\s*$")
+_BOUND_AFTER = re.compile(r"\s*(?:%|เปอร์เซ็นต์)?\s*(?:กว่า|ปลายๆ|ต้นๆ|กลางๆ|นิดๆ|หน่อยๆ)")
+
+
+def _hedged(work: str, f: Found) -> bool:
+    """A number said as a bound or a rough size ("เกือบ 95", "ไม่ต่ำกว่า 80", "แสนกว่าบาท", "90 ปลายๆ"):
+    no figure to store; the card asks for the figure itself. (A figure said as approximate, "ประมาณ 90",
+    is the figure; so is a minimum every item meets, "ทุกตัวมีอย่างน้อย 3 ช่องทาง".)"""
+    return bool(_BOUND_BEFORE.search(work[max(0, f.start - 16):f.start])) or bool(_BOUND_AFTER.match(work, f.end))
 
 
 def _unit_out(work: str, unit: str | None) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from handlers.nlu import understand, warm_up
 from scoring.loader import load_all
+from tests.handlers.conftest import MUEANG_OFFICER
 
 CDD = ("cdd-2567-r1-team", "cdd-2567-r1-individual")  # seed 000
 CHONBURI = ("chonburi-2567-r2-team", "chonburi-2567-r2-individual")  # seed 001
@@ -141,3 +142,69 @@ def test_a_base_other_than_the_documents_is_not_used(catalogs):
               unit="กลุ่มงานสารสนเทศการพัฒนาชุมชน", today=date(2025, 7, 22))
     assert _reports(u) == [("i3", {"households": Decimal(21)})]
     assert [v.value for v in u.reports[0].ignored] == [Decimal(30)]
+
+
+# -- figures as staff say them: bounds, suffixes, fractions ----------------------------------------------
+
+
+@pytest.mark.parametrize("text, kpi", [
+    ("เบิกจ่ายเกือบ 80 แล้วครับ", "t1"),  # almost: the figure is still to come
+    ("แผนปฏิบัติงานไม่ต่ำกว่า 70% แน่นอนค่ะ", "t2"),
+    ("หนี้เกินกำหนดไม่เกิน 5% ครับ", "i4"),
+    ("OTOP ยอดขายแสนกว่าบาทค่ะ", "i2"),
+])
+def test_a_bound_is_no_figure_the_input_is_asked(catalogs, text, kpi):
+    u = _read(catalogs, text)
+    assert u.intent == "report" and u.ask and "not_a_figure:bound" in u.notes, (u.intent, u.notes)
+    assert [d.kpi.kpi_id for d in u.reports] == [kpi] and not u.reports[0].inputs
+
+
+def test_an_approximate_figure_is_the_figure_and_names_no_kpi(catalogs):
+    # "ประมาณ" is no typo of the alias "งบประมาณ"
+    assert _reports(_read(catalogs, "จปฐ. ประมาณ 97%")) == [("i6", {"percent": Decimal(97)})]
+    u = _read(catalogs, "ได้ประมาณ 85 ครับ")
+    assert u.intent == "report" and u.ask and u.kpi is None
+
+
+@pytest.mark.parametrize("text, want", [
+    ("OTOP ยอดขาย 920k ครับ", {"income": Decimal(920000)}),
+    ("OTOP ยอดขาย 2.1 ล. ค่ะ", {"income": Decimal(2100000)}),
+    ("OTOP ยอดขาย 1.75M", {"income": Decimal(1750000)}),
+])
+def test_thousand_and_million_suffixes(catalogs, text, want):
+    assert _reports(_read(catalogs, text)) == [("i2", want)]
+
+
+@pytest.mark.parametrize("text, kpi, percent", [
+    ("ครัวเรือนยากจนพัฒนาได้ 4/5 ของเป้าค่ะ", "i1", Decimal(80)),  # a KPI that takes only its percent
+    ("รวมกลุ่มหนุนเสริมอาชีพผ่าน 3 ใน 4 กลุ่ม", "i5", Decimal(75)),
+    ("จปฐ. เก็บได้ครึ่งหนึ่งของเป้าแล้วค่ะ", "i6", Decimal(50)),
+])
+def test_a_fraction_is_its_percent_never_its_numerator(catalogs, text, kpi, percent):
+    assert _reports(_read(catalogs, text)) == [(kpi, {"percent": percent})]
+
+
+@pytest.mark.parametrize("text", ["อันเมื่อกี้ผิดครับ ต้อง 91", "ตัวเมื่อเช้าผิดค่ะ เบิกจ่าย 91"])
+def test_the_one_sent_before_was_wrong_is_a_correction(catalogs, text):
+    assert _read(catalogs, text).intent == "correct"
+
+
+def test_the_new_figure_before_saying_the_old_one_was_mistyped(catalogs):
+    u = _read(catalogs, "เบิกจ่าย 66.6 ค่ะ อันเมื่อวานพิมพ์ผิด")
+    assert u.intent == "correct" and _reports(u) == [("t1", {"percent": Decimal("66.6")})]
+
+
+@pytest.mark.parametrize("text, days", [("mute 1 week นะคะ", 7), ("งดเตือนสักสัปดาห์ครับ", 7), ("MUTE 3 days", 3)])
+def test_mute_with_a_length_is_a_snooze(catalogs, text, days):
+    u = _read(catalogs, text)
+    assert (u.intent, u.days) == ("snooze", days)
+
+
+def test_mute_alone_is_mute(catalogs):
+    assert _read(catalogs, "mute ก่อนนะ").intent == "mute"
+
+
+def test_the_card_asks_for_the_figure_a_bound_stands_for(chat):
+    first, question = chat.say(MUEANG_OFFICER, "เบิกจ่ายเกือบ 80 แล้วครับ")
+    assert "ใช้คิดระดับไม่ได้ ขอตัวเลขจริงค่ะ" in first.text
+    assert "กรุณาพิมพ์" in question.text and "ยืนยันบันทึกไหมคะ" not in question.text
