@@ -52,7 +52,11 @@ event with the SDK, 24–35 µs so. Measured end to end on 2 cores shared with o
 heavier load); 0.56, 0.62, 0.58 after (345–355 against 570–615 events/s). The target 0.8 is not reached and
 cannot be from here: the conversation core alone, in one process, handles about 440 of the bench's messages
 a second (report 3.9 ms, confirm and score 1.5 ms, ``synchronous=FULL`` commits included; 616/s with NORMAL),
-below 0.8 × the echo bot's 570–650/s. The SDK serves profiles, quota and content downloads.
+below 0.8 × the echo bot's 570–650/s. With the conversation in its own process (as ``kpibot run`` runs it), the
+parent's CPU a bench event went from 5.2 to 3.2–4.2 ms (2026-12-03) once the child notes the sender itself
+(bot/run/process.py), its replies are read as frames, and the event ids are recorded without an fsync of their own
+(recorded before handling: the event's own commit syncs them): ratio 0.66, 0.66, 0.73 (230–235 against
+323–352 events/s, machine shared), 0.61–0.63 before. The SDK serves profiles, quota and content downloads.
 """
 
 from __future__ import annotations
