@@ -71,8 +71,10 @@ class Report:
             state["queue"] = [self.draft_state(d) for d in rest]
             if rest:
                 state["of"] = len(drafts)
-            replies = self.with_kpi(ctx, state, f"{first.kpi.catalog_id}/{first.kpi.kpi_id}",
-                                    self.draft_state(first))
+            first_state = self.draft_state(first)
+            if "not_a_figure:bound" in u.notes:
+                first_state["prefer"] = True  # the figure the bound stood for: the KPI's main input is asked first
+            replies = self.with_kpi(ctx, state, f"{first.kpi.catalog_id}/{first.kpi.kpi_id}", first_state)
             skipped = [d for d in u.reports if d not in drafts]
             note = self._not_reported(ctx, skipped) if skipped else self._outside_named(ctx, u.text)
             if "not_a_figure:bound" in u.notes:  # "เกือบ 90", "ไม่ต่ำกว่า 80": asked for, never stored
@@ -152,7 +154,7 @@ class Report:
         inputs.update(draft.get("inputs") or {})
         state.update(inputs=inputs, unplaced=list(draft.get("unplaced") or []),
                      dropped=list(draft.get("dropped") or []), ignored=list(draft.get("ignored") or []),
-                     named_steps=list(draft.get("steps") or []))
+                     named_steps=list(draft.get("steps") or []), prefer=bool(draft.get("prefer")))
         state.pop("steps_confirmed", None)
         state.pop("steps", None)
         state.pop("flags_seen", None)
@@ -185,7 +187,12 @@ class Report:
         if state.get("unplaced"):
             return self._ask_unplaced(ctx, slot, state)
         derived_given = [d for d in kpi.derive if d in inputs]
-        for name in self._needed_inputs(slot):
+        needed = self._needed_inputs(slot)
+        main = primary_input(kpi) if state.get("prefer") else None
+        if main and main not in inputs and kpi.input(main) is not None and not any(
+                n in inputs for n in (kpi.derive[main].names if main in kpi.derive else ())):
+            needed = [main] + [n for n in needed if n != main]  # "เกือบ 80": the percent itself is asked
+        for name in needed:
             if name in inputs:
                 continue
             if any(name in kpi.derive[d].names for d in derived_given):
@@ -550,9 +557,9 @@ class Report:
                         (slot.kpi.input(n).name.split()[0] if slot.kpi.input(n) else "",))]
                 picked = hits[0] if len(hits) == 1 else None
                 if picked is None:
-                    u = understand(text, [], ctx.today)
-                    if u.intent not in ("unknown", "report"):
-                        return None  # another command: leave the question
+                    full = read(self.store, ctx, text)
+                    if (full.kpis and full.intent in ("report", "correct")) or full.intent not in ("unknown", "report"):
+                        return None  # a new report ("เบิกจ่าย 85%") or another command: not the answer
                     return self._ask_unplaced(ctx, slot, state)
             else:
                 return self._ask_unplaced(ctx, slot, state)

@@ -90,9 +90,9 @@ def unlist(text: str) -> str:
     figures ("1) ตชว.ทีม 1 เบิกจ่าย 79.9", "- แผนปฏิบัติงาน 88%"), and the generic words of a first line that
     heads others ("รายงานผลการดำเนินงาน ประจำเดือน ก.ค. 67") name no KPI; what else it says (the month, the
     office) stays."""
+    text = _LIST_MARK.sub(" ", text)  # a numbered line sent alone too ("1. เบิกจ่าย 71.2%")
     if "\n" not in text:
         return text
-    text = _LIST_MARK.sub(" ", text)
     head = _HEADING.match(text)
     if head and not re.search(r"[0-9๐-๙]\s*(?:%|เปอร์เซ็นต์|ร้อยละ)", head.group("rest")):
         text = "รายงาน" + " " * (len(head.group("head")) - 6) + text[head.end("head"):]

@@ -207,4 +207,19 @@ def test_mute_alone_is_mute(catalogs):
 def test_the_card_asks_for_the_figure_a_bound_stands_for(chat):
     first, question = chat.say(MUEANG_OFFICER, "เบิกจ่ายเกือบ 80 แล้วครับ")
     assert "ใช้คิดระดับไม่ได้ ขอตัวเลขจริงค่ะ" in first.text
-    assert "กรุณาพิมพ์" in question.text and "ยืนยันบันทึกไหมคะ" not in question.text
+    # the percent the bound stood for is asked first (not the baht amounts it is derived from)
+    assert "กรุณาพิมพ์ร้อยละการใช้จ่ายงบประมาณ" in question.text, question.text
+    (card,) = chat.say(MUEANG_OFFICER, "79.6")
+    assert "ร้อยละ 79.6" in card.text and "ยืนยันบันทึกไหมคะ" in card.text
+
+
+def test_a_numbered_line_sent_alone(catalogs):
+    assert _reports(_read(catalogs, "1. เบิกจ่าย 71.2%")) == [("t1", {"percent": Decimal("71.2")})]
+    assert _reports(_read(catalogs, "2) แผนปฏิบัติงาน 83")) == [("t2", {"percent": Decimal(83)})]
+
+
+def test_a_new_report_while_a_figure_is_asked_about_starts_anew(chat):
+    (ask,) = chat.say(MUEANG_OFFICER, "เบิกจ่าย 900 ล้าน 1,000,000")
+    assert "คือข้อมูลใดคะ" in ask.text, ask.text  # two amounts, neither labelled: which is which is asked
+    (card,) = chat.say(MUEANG_OFFICER, "แผนปฏิบัติงาน 88%")
+    assert "ร้อยละ 88" in card.text and "คือข้อมูลใดคะ" not in card.text, card.text
