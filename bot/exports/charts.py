@@ -26,7 +26,9 @@ formatted: scores with 2 decimals, numbers as handlers/texts.py writes them, mon
   median per chart warm: ranking of 8 districts 0.30-0.35 s, levels of 10 KPIs 0.33-0.47 s, trend of
   12 months 0.25-0.28 s: each under the 1 s target. A ranking of 76 provinces (176 texts: one label and one
   figure text a row; 250 texts took 1.3-1.7 s before) took 0.86-1.15 s through ``print_png``, of which
-  ~0.25 s encoding RGBA; saved as RGB (``_png``) 0.79-1.0 s, drawing 0.76-0.88 s of it (2026-12-03). Shaping costs ~0.1 ms + 0.03 ms a character twice per text (metrics, then drawing):
+  ~0.25 s encoding RGBA; saved as RGB (``_png``) 0.79-1.0 s, drawing 0.76-0.88 s of it; drawing costs ~0.2 ms
+  a glyph, so its rows say "(3)" for "(ค้าง 3)" (the subtitle says what it means) and "96.50/91.00" without
+  spaces: 0.94 s median (bench at load 0.1, 2026-12-03). Shaping costs ~0.1 ms + 0.03 ms a character twice per text (metrics, then drawing):
   digits as much as Thai; the resolution barely matters (120-150 dpi: within noise). Cold, in a fresh
   process with handlers/ already imported: importing this module (matplotlib, numpy) 0.9-1.0 s, then the
   first chart 0.3-0.4 s, so a process should import this module at start, as it warms pythainlp, not at
@@ -234,8 +236,11 @@ def ranking_figure(rows: Sequence[RankRow], title: str, bands: Sequence[tuple[st
     kinds = ("รายทีม (แท่งหนา) และรายบุคคล (แท่งบาง)" if both
              else "รายบุคคล" if has_individual else "รายทีม")
     if long and both:  # one figure text a row (_row_values): say which figure is which
-        kinds = "ตัวเลข ทีม (แท่งหนา) / บุคคล (แท่งบาง)"
-    _header(fig, title, f"คะแนนเต็ม 100 · {kinds} · สีตามระดับคุณภาพ", head)
+        kinds = "ตัวเลข ทีม (แท่งหนา)/บุคคล (แท่งบาง)"
+    subtitle = f"คะแนนเต็ม 100 · {kinds} · สีตามระดับคุณภาพ"
+    if long and any(r.missing for r in rows):
+        subtitle += "\n(n) หลังชื่อ: ค้างส่ง n ตัวชี้วัด"  # a long ranking's rows say "(3)", not "(ค้าง 3)"
+    _header(fig, title, subtitle, head)
 
     thick, thin = (0.42, 0.26) if both else (0.62, 0.0)
     bars: dict[str, list] = {"y": [], "width": [], "height": [], "color": [], "edgecolor": []}
@@ -259,8 +264,8 @@ def ranking_figure(rows: Sequence[RankRow], title: str, bands: Sequence[tuple[st
             _row_values(ax, y, row, both)
         if not both and row.team is None and row.individual is None:
             ax.text(1, y, "ยังไม่มีคะแนน", fontproperties=font(8), color=MUTED, va="center")
-        if long:  # one label a row: each text costs ~3 ms to shape and draw
-            note = f" (ค้าง {row.missing})" if row.missing else ""
+        if long:  # one label a row: each text costs ~3 ms to shape and draw, each glyph ~0.2 ms
+            note = f" ({row.missing})" if row.missing else ""
             ax.text(-2.5, y, f"{i + 1}. {row.unit}{note}", fontproperties=font(9, 600), color=INK,
                     ha="right", va="center")
         else:
@@ -314,11 +319,12 @@ def _bar_value(ax, y: float, value: Decimal, size: float, weight: int, colour: s
 
 
 def _row_values(ax, y: float, row: RankRow, both: bool) -> None:
-    """A long ranking's scores as one text a row in a column right of the 100 line, team first ("96.50 /
-    91.00", a dash for a kind the unit has no score in): one text instead of two at the bars' ends saves
-    ~2.4 ms a row, 0.18 s of the 76-province chart, and no figure crosses a band line."""
+    """A long ranking's scores as one text a row in a column right of the 100 line, team first ("96.50/91.00",
+    a dash for a kind the unit has no score in): one text instead of two at the bars' ends saves ~2.4 ms a
+    row, 0.18 s of the 76-province chart, and no figure crosses a band line. (No spaces: a space is a glyph
+    drawn too.)"""
     if both:
-        text = " / ".join("–" if v is None else score(v) for v in (row.team, row.individual))
+        text = "/".join("–" if v is None else score(v) for v in (row.team, row.individual))
     else:
         text = score(row.team if row.team is not None else row.individual)
     ax.text(102, y, text, fontproperties=font(8.5, 700), color=INK, va="center", ha="left", clip_on=False)

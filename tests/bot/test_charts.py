@@ -229,10 +229,11 @@ def test_a_national_ranking_is_drawn_whole():
     s = strings(fig)
     assert "76. จังหวัดที่ 75" in s and "1. จังหวัดที่ 0" in s
     # one figure text a row, team first, in a column right of the 100 line; the subtitle says which is which
-    assert "100.00 / 90.00" in s and "25.00 / 15.00" in s
+    assert "100.00/90.00" in s and "25.00/15.00" in s
+    assert "2. จังหวัดที่ 1 (1)" in s and any("(n) หลังชื่อ: ค้างส่ง n ตัวชี้วัด" in x for x in s)
     assert not any(x in s for x in ("100.00", "90.00"))
-    assert any("ทีม (แท่งหนา) / บุคคล (แท่งบาง)" in x for x in s)
-    column = [t for t in fig.axes[0].texts if " / " in t.get_text()]
+    assert any("ทีม (แท่งหนา)/บุคคล (แท่งบาง)" in x for x in s)
+    column = [t for t in fig.axes[0].texts if "/" in t.get_text()]
     assert len(column) == 76 and {t.get_position()[0] for t in column} == {102}
     assert glyph_problems(fig) == []
     assert image(charts.ranking_chart(rows, "t", BANDS)).height > 4000
