@@ -344,8 +344,8 @@ def place(text: str, found: list[Found], kpi: Kpi, alias_words: list[str] | None
     for idx in range(1, len(values)):
         part, base = values[idx - 1].value, values[idx].value
         if not (roles[idx - 1] == "part" and roles[idx] == "base" and not part.percent and not base.percent
-                and 0 < base.value and part.value <= base.value):
-            continue
+                and 0 < base.value and part.value <= base.value) or re.search(r"เป้า", befores[idx]):
+            continue  # ("ได้ 88 จากเป้า 90": the figure against its target, not a fraction)
         keys = [k for k, (_s, how) in chosen.items() if int(how.split("#", 1)[1]) in (idx - 1, idx)]
         if any(k in parts or k in base_names or not _is_percent(kpi.input(k)) for k in keys):
             continue  # a count and its base the KPI holds itself (its percent is derived from them)

@@ -134,6 +134,7 @@ def understand(
     period: str | None = None
     day: date | None = None
     dated = False  # a date was written ("ส่งผลวันที่ 15 ใช่ไหม" asks about a deadline)
+    event_period: str | None = None
     found_dates = find_dates(work, today)
     for i, d in enumerate(found_dates):
         dated = True
@@ -144,7 +145,12 @@ def understand(
             or (bool(_AS_OF.search(work[max(0, d.start - 6):d.start])) and bool(_NOW.search(work[d.end:])))
         snapshot = base_date and bool(_AS_OF.search(work[max(0, d.start - 6):d.start])) \
             and bool(_NOW.search(work[d.end:])) and d.end - d.start >= len(_SNAPSHOT) + 2
-        if d.period and period is None and not base_date:
+        # "ประกาศเจตนารมณ์เมื่อวันที่ 5 ม.ค. 67", "ลงทะเบียนเมื่อ 28 พ.ค.": the day something was done, not
+        # the month the figures are of (the day is kept: a step's or a date input's own)
+        event_date = bool(_EVENT_DATE.search(work[max(0, d.start - 16):d.start]))
+        if d.period and event_date and event_period is None:
+            event_period = d.period  # kept for a KPI whose input is that date (its month is the report's)
+        if d.period and period is None and not base_date and not event_date:
             period = d.period  # (not "ตั้งต้น ๑ ต.ค. ๖๔": the date of a base figure is no reporting period)
         if d.day and day is None:
             day = d.day
@@ -253,12 +259,13 @@ def understand(
         held = _held_count(flat, work, found, candidates, ambiguous, question, kpis)
         chat_intents = (None, "report", "score", "deadlines", "criteria") + (() if has_attachment else ("evidence",))
         # (personal money words are read in the whole text: "ค่าไฟที่บ้าน" holds the energy KPI's word ค่าไฟ)
-        personal = bool(_PERSONAL.search(compact(raw)))
+        relayed = bool(_RELAYED.search(compact(raw)))  # minutes and forwards: chat whatever they hold
+        personal = bool(_PERSONAL.search(compact(raw))) or relayed
         addressed = bool(_VOCATIVE.match(compact(raw))) or bool(_VOCATIVE.match(raw)) \
             or (question and bool(_VOCATIVE_ASKING.match(raw)))
         if (_chatter(flat, noisy) or personal or addressed) and intent in chat_intents and not refs \
                 and not (candidates and any(f.value.percent for f in found) and not personal) \
-                and not done_step and not held:
+                and ((not done_step and not held) or relayed):
             notes.append("not_a_report")  # "เงินเดือนออกวันไหนน้า 555", "มีอบรม … ใครว่างไปได้บ้าง"
             intent = "chat"
         if intent == "evidence" and not has_attachment and not refs and _ELSEWHERE.search(flat):
@@ -363,6 +370,8 @@ def understand(
     if day is not None:
         for d in reports:
             _place_date(d, kpis, day)
+        if period is None and event_period is not None and any(_takes_date(d.kpi, kpis) for d in reports):
+            period = event_period  # "ลงทะเบียน OTOP เมื่อ 25 มิ.ย. 67": the registration's month
     if intent == "report" and len(reports) == 1 and not refs and _unit_elsewhere(work, found, reports[0], kpis):
         # "ประชาสัมพันธ์ครบ 3 ช่องทางแล้ว": the KPI the word names counts no channels; those that do are asked
         ambiguous = True
@@ -410,13 +419,15 @@ def _bare(work: str, found: list[Found]) -> bool:
 
 
 _EITHER = re.compile(r"\d(?:หรือ|รึ)\d|ระดับ\d*(?:หรือ|รึ)")  # "ได้ระดับ 4 หรือ 5": a question
-_QUESTION = re.compile(r"เมื่อไหร่|เมื่อไร|หรือยัง|ไหม|มั้ย|มั๊ย|ป่าว|หรือเปล่า|รึเปล่า|เหรอ|หรอ|เท่าไหร่|เท่าไร|อะไร|ยังไง|อย่างไร|กี่"
+_QUESTION = re.compile(r"เมื่อไหร่|เมื่อไร|หรือยัง|ไหม|มั้ย|มั๊ย|ป่าว|หรือเปล่า|รึเปล่า|เหรอ|หรอ|เท่าไหร่|เท่าไร|เท่าใด|อะไร|ยังไง|อย่างไร|กี่"
+                       r"|(?:วัน|เดือน|ตัวชี้วัด|ตัว|อัน|ข้อ|ช่วง|เมื่อ|ครั้ง|ระดับ|หน่วยงาน|อำเภอ)ใด(?!ๆ)"
                        r"|ทำไม|ไหน|บ้าง|ได้ไหม|หรือไม่|ใช่ไหม|how|what|when|\?")
 # "ลดลงจากเดือนก่อน", "ดีกว่าเดือนที่แล้ว", "เทียบกับ พ.ค.": the month compared with is no reporting period
 _COMPARED = re.compile(r"(?:จาก|กว่า|เทียบ(?:กับ)?|เมื่อเทียบกับ)\s*$")
 # "ณ 1 ต.ค. 64 = 1,284,600 บ. ปัจจุบันเหลือ 902,300 บ.": the dated figure is a snapshot, the report is of now
 _REMARK = re.compile(r"(?:ต่ำกว่า|สูงกว่า|มากกว่า|น้อยกว่า|เกินกว่า|ไม่ถึง)\s*(?:เกณฑ์|เป้า(?:หมาย)?)?\s*(?:ร้อยละ)?\s*$")
 _AS_OF = re.compile(r"ณ\s*(?:วันที่)?\s*$")
+_EVENT_DATE = re.compile(r"เมื่อ\s*(?:วันที่)?\s*$")
 _SNAPSHOT = "ตั้งต้น"  # the word a snapshot's date stands for (a base input's label)
 _NOW = re.compile(r"ปัจจุบัน|ตอนนี้|ล่าสุด")
 _RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|ถึง|จนถึง)\s*$")
@@ -437,7 +448,8 @@ def _in_range(text: str, dates: list[DateMatch], i: int) -> bool:
 _DEADLINE_BEFORE = re.compile(r"(?:ก่อน|ภายใน|ทัน)\s*(?:กำหนด|เส้นตาย|deadline)\s*(?:ส่ง)?\s*(?:วันที่)?\s*$")
 _BASE_DATE = re.compile(r"(?:ตั้งต้น|ยอดตั้งต้น|ต้นปี(?:งบ)?|ฐาน(?:เดิม)?|ยอดยกมา|ยกมา)\s*(?:ณ)?\s*(?:วันที่)?\s*$")
 _DAY_ASKED = re.compile(r"วันที่\s*[\d๐-๙]{1,2}(?![\d๐-๙])")  # "ส่งผลวันที่ 15 ใช่ไหม": a question about a day
-_WHEN = re.compile(r"วันไหน|วันที่เท่า|ทุกวันที่|เมื่อไหร่|เมื่อไร|กี่โมง|ถึงวัน|ภายในวัน|กำหนด|ตัดยอด|deadline|when")
+_WHEN = re.compile(r"วันไหน|วันที่เท่า|ทุกวันที่|เมื่อไหร่|เมื่อไร|กี่โมง|ถึงวัน|ภายในวัน|ภายในเดือน(?:ไหน|ใด)|เดือนใด|วันใด|เมื่อใด"
+                   r"|กำหนด|ตัดยอด|deadline|when")
 # words of chat, notices and personal remarks: a message with them and no report keyword is not a report
 _CHAT = re.compile(r"อบรม|ประชุม|สัมมนา|ขอเชิญ|เชิญชวน|กำหนดการ|นัดหมาย|ศาลากลาง|ห้องประชุม|ขอบคุณ|ขอบใจ|สวัสดี"
                    r"|ฝันดี|อรุณสวัสดิ์|บัตรเครดิต|เงินเดือน|ส่วนตัว|ผมเอง|ของผม|ของฉัน|ของหนู|^ผม|ฉัน|หนี้บ้าน|ผ่อนรถ"
@@ -453,6 +465,9 @@ _VOCATIVE = re.compile(r"^(?:น้อง|พี่)(?!ครับ|ค่ะ|�
                        r"|^ก๊ะ[ก-๙]{0,6}\s")  # "ก๊ะนะ …": a southern colleague addressed by name (raw text)
 # "พี่คะ เบิกจ่ายของเราตอนนี้กี่เปอร์เซ็นต์แล้ว", "น้องๆ ใครรวมตัวเลข … แล้วบ้าง": a question put to colleagues
 _VOCATIVE_ASKING = re.compile(r"^(?:พี่|น้อง)(?:ๆ|ทุกคน|ทั้งหลาย)?(?:คะ|ครับ|ค่ะ|ขา|จ้า|จ๊ะ)?(?:ๆ)?\s")
+# forwarded figures, minutes and circulars: someone else's figures, chat even with a KPI word and a percent
+_RELAYED = re.compile(r"^(?:ส่งต่อ|fwd|forward)|แจ้งเวียน|สรุปการประชุม|บันทึกการประชุม|รายงานการประชุม|มติที่ประชุม"
+                      r"|ที่ประชุม(?:มีมติ|รับทราบ)|\(ที่มา|ที่มา:")  # (not "ทั้งประเทศ": a department's own scope)
 # personal money matters: chat even with a percent ("ดอกเบี้ยสหกรณ์ออมทรัพย์ครูปีนี้ 5.2%")
 _PERSONAL = re.compile(r"ดอกเบี้ย|สหกรณ์|บัตรเครดิต|เงินเดือน|ผ่อนรถ|ผ่อนบ้าน|หนี้บ้าน|ค่าเทอม|ค่าแชร์|เล่นแชร์|ค่าไฟ(?:ที่)?บ้าน|ค่าน้ำ(?:ที่)?บ้าน"
                        r"|ค่าสมทบ|งานเลี้ยง|คนละ\d+(?:บาท|(?=.*โอน))")  # "ค่าสมทบงานเลี้ยงเกษียณคนละ 300 โอน…"
@@ -460,7 +475,7 @@ _REPORTY = re.compile(r"ได้|แล้ว|ผล|ยอด|เดือน|
 
 
 # photos put in a chat group's album or note, or a shared drive: shared with colleagues, not sent as evidence
-_ELSEWHERE = re.compile(r"อัลบั้ม|อัลบัม|โน้ต|โน๊ต|โน็ต|ไลน์กลุ่ม|กลุ่มไลน์|lineกลุ่ม|กลุ่มline|ทางไลน์|ทางline|ในไลน์|drive|ไดรฟ์|ไดร์ฟ|ไดรฟ"
+_ELSEWHERE = re.compile(r"ไว้ในระบบ|ในระบบ(?:e|ติดตาม|ของกรม)|e-?project|อัลบั้ม|อัลบัม|โน้ต|โน๊ต|โน็ต|ไลน์กลุ่ม|กลุ่มไลน์|lineกลุ่ม|กลุ่มline|ทางไลน์|ทางline|ในไลน์|drive|ไดรฟ์|ไดร์ฟ|ไดรฟ"
                         r"|ไปโหลด|ไปเลือก|ไปดูใน")
 _TROUBLE = re.compile(r"ล่ม|เข้าไม่ได้|เข้าระบบไม่ได้|ระบบช้า|ค้างอีกแล้ว|error|เออเร่อ")
 _ACTIVITY = re.compile(r"อบรม|ประชุม|สัมมนา")

@@ -223,3 +223,46 @@ def test_a_new_report_while_a_figure_is_asked_about_starts_anew(chat):
     assert "คือข้อมูลใดคะ" in ask.text, ask.text  # two amounts, neither labelled: which is which is asked
     (card,) = chat.say(MUEANG_OFFICER, "แผนปฏิบัติงาน 88%")
     assert "ร้อยละ 88" in card.text and "คือข้อมูลใดคะ" not in card.text, card.text
+
+
+# -- formal wording of memos and chiefs (corpus_staff_13) ------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "ส่งต่อจากกองคลัง ผลการเบิกจ่ายภาพรวม ร้อยละ 48.7 เพื่อทราบ",  # someone else's figures, forwarded
+    "แจ้งเวียน ให้ทุกอำเภอรายงาน จปฐ. ให้ครบร้อยละ 100 ภายในวันที่ 20",
+    "สรุปการประชุมประจำเดือน ที่ประชุมรับทราบผลการเบิกจ่ายร้อยละ 65",
+    "ขอเชิญเจ้าหน้าที่ทุกท่านเข้าร่วมประชุมชี้แจง OTOP วันที่ 9 นี้",  # a meeting, not an invite code
+    "แนบภาพกิจกรรมไว้ในระบบ e-Project แล้วครับ",  # evidence kept in another system
+])
+def test_forwarded_minutes_circulars_and_notices_are_no_report(catalogs, text):
+    u = _read(catalogs, text)
+    assert u.intent == "unknown", (u.intent, u.notes)
+    assert not any(d.inputs for d in u.reports)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("ตัวชี้วัดจปฐ. ต้องรายงานให้แล้วเสร็จภายในวันที่เท่าใดครับ", "deadlines"),
+    ("การเบิกจ่ายต้องถึงร้อยละ 50 ภายในเดือนใด", "deadlines"),
+    ("ขอทราบว่ายังมิได้รายงานตัวชี้วัดใดบ้าง", "missing"),
+    ("ตัวชี้วัดใดที่ยังไม่ได้บันทึกผลคะ", "missing"),
+])
+def test_formal_questions(catalogs, text, intent):
+    assert _read(catalogs, text).intent == intent
+
+
+def test_the_day_a_step_was_done_is_no_reporting_month(catalogs):
+    u = _read(catalogs, "องค์กรคุณธรรม แต่งตั้งคณะทำงานเรียบร้อยแล้วเมื่อวันที่ 9 ม.ค. 67")
+    assert u.intent == "report" and u.kpi is not None and u.kpi.kpi_id == "t3"
+    assert u.period is None and u.day == date(2024, 1, 9)
+
+
+def test_the_date_a_kpi_takes_as_its_input_keeps_its_month(catalogs):
+    u = _read(catalogs, "กลุ่มทอผ้าลงทะเบียนผลิตภัณฑ์ชุมชน OTOP เมื่อ 25 ม.ค. 67", ids=CHONBURI, unit="พานทอง",
+              today=date(2024, 2, 10))
+    assert u.period == "2024-01"
+
+
+def test_a_figure_against_its_target_is_no_fraction(catalogs):
+    # "ได้ 88 จากเป้า 90": 88 % spent, its target 90 (88/90 = 97.8 % would show level 5 for a level 4)
+    assert _reports(_read(catalogs, "เบิกจ่ายได้ 88 จากเป้า 90 ค่ะ")) == [("t1", {"percent": Decimal(88)})]
