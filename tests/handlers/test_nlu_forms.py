@@ -104,6 +104,11 @@ def test_alias_with_mai_taikhu_is_found_among_others(catalogs):
     "ก๊ะหนา ไฟล์ OTOP ส่งให้ยังคะ",  # a southern colleague addressed by name
     "ทำบุญกฐินคนละ 200 นะคะ โอนเข้าบัญชีพี่ได้เลย",  # money collected among colleagues
     "เบอร์ผู้ดูแลคลิกชุมชน 081-234-xxxx ค่ะ",  # a masked phone number by a KPI word
+    "ส่งต่อจากกองคลัง ผลการเบิกจ่ายภาพรวม ร้อยละ 48.7 เพื่อทราบ",  # someone else's figures, forwarded
+    "แจ้งเวียน ให้ทุกอำเภอรายงาน จปฐ. ให้ครบร้อยละ 100 ภายในวันที่ 20",
+    "สรุปการประชุมประจำเดือน ที่ประชุมรับทราบผลการเบิกจ่ายร้อยละ 65",
+    "ขอเชิญเจ้าหน้าที่ทุกท่านเข้าร่วมประชุมชี้แจง OTOP วันที่ 9 นี้",  # a meeting, not an invite code
+    "แนบภาพกิจกรรมไว้ในระบบ e-Project แล้วครับ",  # evidence kept in another system
 ])
 def test_chat_in_the_group_is_no_report(catalogs, text):
     u = _read(catalogs, text)
@@ -116,6 +121,10 @@ def test_chat_in_the_group_is_no_report(catalogs, text):
     ("รายงานทางบอทต้องทำอย่างไรครับ", "help"),
     ("ลบอันเมื่อกี้ค่ะ ยังไม่ได้กดยืนยัน", "cancel"),  # nothing saved yet: the draft goes
     ("ยกเลิกรายงานเมื่อกี้ครับ", "undo"),  # saved: taken back
+    ("ตัวชี้วัดจปฐ. ต้องรายงานให้แล้วเสร็จภายในวันที่เท่าใดครับ", "deadlines"),
+    ("การเบิกจ่ายต้องถึงร้อยละ 50 ภายในเดือนใด", "deadlines"),
+    ("ขอทราบว่ายังมิได้รายงานตัวชี้วัดใดบ้าง", "missing"),
+    ("ตัวชี้วัดใดที่ยังไม่ได้บันทึกผลคะ", "missing"),
 ])
 def test_request_words(catalogs, text, intent):
     assert _read(catalogs, text).intent == intent
@@ -225,30 +234,7 @@ def test_a_new_report_while_a_figure_is_asked_about_starts_anew(chat):
     assert "ร้อยละ 88" in card.text and "คือข้อมูลใดคะ" not in card.text, card.text
 
 
-# -- formal wording of memos and chiefs (corpus_staff_13) ------------------------------------------------
-
-
-@pytest.mark.parametrize("text", [
-    "ส่งต่อจากกองคลัง ผลการเบิกจ่ายภาพรวม ร้อยละ 48.7 เพื่อทราบ",  # someone else's figures, forwarded
-    "แจ้งเวียน ให้ทุกอำเภอรายงาน จปฐ. ให้ครบร้อยละ 100 ภายในวันที่ 20",
-    "สรุปการประชุมประจำเดือน ที่ประชุมรับทราบผลการเบิกจ่ายร้อยละ 65",
-    "ขอเชิญเจ้าหน้าที่ทุกท่านเข้าร่วมประชุมชี้แจง OTOP วันที่ 9 นี้",  # a meeting, not an invite code
-    "แนบภาพกิจกรรมไว้ในระบบ e-Project แล้วครับ",  # evidence kept in another system
-])
-def test_forwarded_minutes_circulars_and_notices_are_no_report(catalogs, text):
-    u = _read(catalogs, text)
-    assert u.intent == "unknown", (u.intent, u.notes)
-    assert not any(d.inputs for d in u.reports)
-
-
-@pytest.mark.parametrize("text, intent", [
-    ("ตัวชี้วัดจปฐ. ต้องรายงานให้แล้วเสร็จภายในวันที่เท่าใดครับ", "deadlines"),
-    ("การเบิกจ่ายต้องถึงร้อยละ 50 ภายในเดือนใด", "deadlines"),
-    ("ขอทราบว่ายังมิได้รายงานตัวชี้วัดใดบ้าง", "missing"),
-    ("ตัวชี้วัดใดที่ยังไม่ได้บันทึกผลคะ", "missing"),
-])
-def test_formal_questions(catalogs, text, intent):
-    assert _read(catalogs, text).intent == intent
+# -- dates in formal reports (corpus_staff_13) ---------------------------------------------------------
 
 
 def test_the_day_a_step_was_done_is_no_reporting_month(catalogs):
