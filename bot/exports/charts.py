@@ -28,8 +28,8 @@ formatted: scores with 2 decimals, numbers as handlers/texts.py writes them, mon
   figure text a row; 250 texts took 1.3-1.7 s before) took 0.86-1.15 s through ``print_png``, of which
   ~0.25 s encoding RGBA; saved as RGB (``_png``) 0.79-1.0 s, drawing 0.76-0.88 s of it; drawing costs ~0.2 ms
   a glyph, so its rows say "(3)" for "(ค้าง 3)" (the subtitle says what it means) and "96.50/91.00" without
-  spaces: 0.77-0.94 s median (bench at load 0.1-0.2, 2026-12-03). Shaping costs ~0.1 ms + 0.03 ms a character twice per text (metrics, then drawing):
-  digits as much as Thai; the resolution barely matters (120-150 dpi: within noise). Cold, in a fresh
+  spaces: 0.77-0.94 s median (bench at load 0.1-0.2, 2026-12-03). Shaping costs ~0.1 ms + 0.03 ms a
+  character twice per text (metrics, then drawing): digits as much as Thai; the resolution barely matters (120-150 dpi: within noise). Cold, in a fresh
   process with handlers/ already imported: importing this module (matplotlib, numpy) 0.9-1.0 s, then the
   first chart 0.3-0.4 s, so a process should import this module at start, as it warms pythainlp, not at
   the first "กราฟ".
